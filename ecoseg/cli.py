@@ -413,7 +413,9 @@ def _run_weights(args) -> int:
                 "never replaces a cached file: delete it to download it again"
             )
         module = hub_weights if hub else weights
-        print(module.download(args.name, checkpoint=args.checkpoint, overwrite=args.overwrite))
+        progress = show_progress(args)
+        kwargs = dict(checkpoint=args.checkpoint, overwrite=args.overwrite, progress=progress)
+        print(module.download(args.name, **kwargs))
     elif args.action == "verify":
         failed = 0
         if args.name is None:

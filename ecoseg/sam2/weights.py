@@ -428,7 +428,7 @@ def download(
     name : str
         Variant name (e.g. ``"sam2.1-tiny"``).
     progress : bool
-        Show a progress bar.
+        Show a progress bar, and pooch's lines on stderr (the URL, the sha256 computed).
     url : str, optional
         Download from here instead of the manifest URL (a mirror; ``file://`` works).
     checkpoint : path, optional
@@ -471,6 +471,10 @@ def download(
     folder.mkdir(parents=True, exist_ok=True)
     known = entry.get("sha256")
     downloader = _copy_local if source.startswith("file://") else None
+    logger = pooch.get_logger()
+    level = logger.level
+    if not progress:  # its "Downloading data from ..." and hash lines: progress lines too
+        logger.setLevel("WARNING")
     try:
         fetched = pooch.retrieve(
             source,
@@ -485,6 +489,8 @@ def download(
         raise CheckpointError(
             f"{name}: cannot download {entry['file']} from {source} ({reason}); {by_hand}"
         ) from None
+    finally:
+        logger.setLevel(level)
     path = Path(fetched)
     record = _hash_record(path)
     if not existed or (known and not record.is_file()):
