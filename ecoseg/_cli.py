@@ -35,6 +35,7 @@ __all__ = [
     "add_fps_option",
     "add_quiet_options",
     "QUIET_COMMANDS",
+    "command_parser",
     "show_progress",
     "check_network_options",
     "check_out_file",
@@ -560,7 +561,8 @@ def add_fps_option(p: argparse.ArgumentParser, what: str = "VIDEO") -> None:
     )
 
 
-#: The commands with progress bars or progress lines on stderr: they take ``--quiet``.
+#: The commands with progress bars or progress lines on stderr: they take ``--quiet`` (an
+#: action of a command after its name: ``weights download``).
 QUIET_COMMANDS = (
     "demo",
     "synth",
@@ -575,6 +577,7 @@ QUIET_COMMANDS = (
     "info",
     "study",
     "batch",
+    "weights download",
 )
 
 
@@ -591,13 +594,24 @@ def add_quiet_options(sub: argparse._SubParsersAction) -> None:
     [False, True]
     """
     for name in QUIET_COMMANDS:
-        if name in sub.choices:
-            sub.choices[name].add_argument(
+        if (parser := command_parser(sub, name)) is not None:
+            parser.add_argument(
                 "--quiet",
                 action="store_true",
                 help="no progress bars or progress lines on stderr (results, warnings and "
                 "errors still print): for scripts and cluster logs",
             )
+
+
+def command_parser(sub: argparse._SubParsersAction, name: str) -> argparse.ArgumentParser | None:
+    """The parser of command ``name`` (``"measure"``; ``"weights download"``, an action of a
+    command) among the subcommands ``sub``, or ``None`` where there is none."""
+    command, *actions = name.split()
+    parser = sub.choices.get(command)
+    for action in actions:
+        subs = parser._subparsers._group_actions[0].choices if parser and parser._subparsers else {}
+        parser = subs.get(action)
+    return parser
 
 
 def show_progress(args: argparse.Namespace) -> bool:

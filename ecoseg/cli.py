@@ -367,7 +367,9 @@ def _add_weights(sub):
         ),
     )
     wsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    wsub.add_parser("list", help="variants, files and whether they are cached")
+    wsub.add_parser(
+        "list", help="variants, files and whether they are cached (or damaged, and why)"
+    )
     d = wsub.add_parser("download", help="download a checkpoint into the cache")
     d.add_argument("name", metavar="NAME", help="variant, e.g. sam2.1-tiny or sam3")
     d.add_argument(
@@ -401,7 +403,9 @@ def _run_weights(args) -> int:
         rows = weights.list_weights() + hub_weights.list_weights()
         print(f"{'variant':<18} {'cached':<7} file")
         for row in rows:
-            print(f"{row['variant']:<18} {'yes' if row['cached'] else 'no':<7} {row['path']}")
+            cached = "damaged" if row["damaged"] else "yes" if row["cached"] else "no"
+            damage = f": {row['damaged']}" if row["damaged"] else ""  # as `weights verify` says
+            print(f"{row['variant']:<18} {cached:<7} {row['path']}{damage}")
     elif args.action == "download":
         if args.overwrite and args.checkpoint is None:
             raise ConfigError(
@@ -409,7 +413,9 @@ def _run_weights(args) -> int:
                 "never replaces a cached file: delete it to download it again"
             )
         module = hub_weights if hub else weights
-        print(module.download(args.name, checkpoint=args.checkpoint, overwrite=args.overwrite))
+        progress = show_progress(args)
+        kwargs = dict(checkpoint=args.checkpoint, overwrite=args.overwrite, progress=progress)
+        print(module.download(args.name, **kwargs))
     elif args.action == "verify":
         failed = 0
         if args.name is None:

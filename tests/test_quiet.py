@@ -5,7 +5,8 @@ Only ``study`` and ``batch`` took it: ``segment``, ``measure``, ``evaluate``, ``
 ``import``, ``report``, ``classify`` and ``info --verify`` wrote tqdm bars into every script's
 and cluster job's log (``features: 100%|██████████| 8/8 [...]``, redrawn with carriage returns),
 and refused ``--quiet`` as an unknown option; ``demo`` too, until stop 51; ``edit``, which
-rewrites every frame of a merged, split or deleted track without a word, until stop 54."""
+rewrites every frame of a merged, split or deleted track without a word, until stop 54;
+``weights download`` until stop 60."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import shutil
 import pytest
 
 import ecoseg
-from ecoseg._cli import QUIET_COMMANDS
+from ecoseg._cli import QUIET_COMMANDS, command_parser
 from ecoseg.cli import build_parser, main
 
 BAR = re.compile(r"\d+%\|")  # a tqdm bar: "measure:  50%|█████     | 4/8 [...]"
@@ -95,10 +96,48 @@ def test_synth_shows_its_progress(work, tmp_path, capsys):
 
 
 def test_every_command_with_progress_takes_quiet():
-    sub = build_parser()._subparsers._group_actions[0].choices
+    sub = build_parser()._subparsers._group_actions[0]
     for name in QUIET_COMMANDS:
-        assert "--quiet" in sub[name].format_help(), name
-    assert set(COMMANDS) | {"study", "batch"} == set(QUIET_COMMANDS)
+        assert "--quiet" in command_parser(sub, name).format_help(), name
+    assert set(COMMANDS) | {"study", "batch", "weights download"} == set(QUIET_COMMANDS)
+
+
+@pytest.fixture
+def fake_download(tmp_path, monkeypatch):
+    """``weights download sam2.1-tiny`` offline: the web server is a fake ``requests.get``
+    that sends 300 kB, so that pooch draws its real bar."""
+    import requests
+
+    from ecoseg.sam2 import weights
+
+    class Response:
+        headers = {"content-length": "300000"}
+
+        def raise_for_status(self):
+            pass
+
+        def iter_content(self, chunk_size):
+            for start in range(0, 300_000, chunk_size):
+                yield b"x" * min(chunk_size, 300_000 - start)
+
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "weights"))
+    monkeypatch.setattr(weights, "network_problem", lambda url, timeout=10.0: None)
+    monkeypatch.setattr(requests, "get", lambda url, **kwargs: Response())
+    return tmp_path / "weights" / "sam2.1_hiera_tiny.pt"
+
+
+@pytest.mark.parametrize("quiet", [True, False], ids=["quiet", "bar"])
+def test_weights_download_takes_quiet(quiet, fake_download, capfd):
+    """``weights download`` drew pooch's bar and its lines (*Downloading data from ...*, *Use
+    this value as the 'known_hash' argument of 'pooch.retrieve' ...*) in every script's log,
+    and refused ``--quiet``."""
+    assert main(["weights", "download", "sam2.1-tiny", *(["--quiet"] if quiet else [])]) == 0
+    out, err = capfd.readouterr()  # pooch logs to the stderr it found when imported
+    assert out.strip() == str(fake_download) and fake_download.stat().st_size == 300_000
+    if quiet:
+        assert err == "", err
+    else:
+        assert BAR.search(err), err
 
 
 def test_edit_shows_its_progress(work, tmp_path, capsys):

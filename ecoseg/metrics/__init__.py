@@ -59,7 +59,8 @@ The package, one module per part (every name below is importable from ``ecoseg.m
 - :mod:`ecoseg.metrics.jf`: the DAVIS pieces of J&F (:func:`jaccard`, :func:`boundary_f`,
   :func:`seg2bmap`, :func:`bound_pixels`);
 - :mod:`ecoseg.metrics.truth`: a DAVIS-style PNG folder as the truth (:func:`truth_from_pngs`)
-  and its void pixels (:class:`VoidPixels`);
+  and its void pixels (:class:`VoidPixels`); images in it that are not PNG are not read, and
+  named (:class:`NotPngWarning`);
 - :mod:`ecoseg.metrics.pairing`: whether the truth records the prediction's video
   (:func:`video_note`, the result's ``video_note`` and :class:`OtherVideoWarning`), and
   whether the two are given the wrong way round (:func:`swap_note`, :func:`check_pair`) or
@@ -83,10 +84,17 @@ from ecoseg.metrics.pairing import (
     swap_note,
     video_note,
 )
-from ecoseg.metrics.truth import VoidPixels, is_png_folder, png_frames, truth_from_pngs
+from ecoseg.metrics.truth import (
+    NotPngWarning,
+    VoidPixels,
+    is_png_folder,
+    png_frames,
+    truth_from_pngs,
+)
 
 __all__ = [
     "BOUND_TH",
+    "NotPngWarning",
     "OtherVideoWarning",
     "SameStoreWarning",
     "VoidPixels",

@@ -4,24 +4,26 @@ The manifest (``model/manifest.json``; in an installed wheel ``ecoseg/sam2/_mani
 lists, per variant, the file name and URL of the official checkpoint, with its size and sha256
 where the publisher documents them (it documents none, so they are null). Checkpoints live in
 the weights cache: ``platformdirs.user_cache_dir("ecoseg") / "weights"``, or the folder named
-by the ``ECOSEG_WEIGHTS_DIR`` environment variable. :func:`download` fetches one with pooch
-(checking the manifest hash when there is one) and records the sha256 it computed next to the
-file (``FILE.sha256``); :func:`verify` checks cached files against the manifest hash or that
-record. Offline (one connection to the host tried first) a download fails at once in one line;
-a file fetched by hand is adopted with ``download(name, checkpoint=PATH)`` once its keys and
-shapes are those of that variant. This module imports torch only to check such a file.
+by the ``ECOSEG_WEIGHTS_DIR`` environment variable (an absolute path). :func:`download` fetches
+one with pooch (checking the manifest hash when there is one) and records the sha256 it
+computed next to the file (``FILE.sha256``); :func:`verify` checks cached files against the
+manifest hash or that record. Offline (one connection to the host tried first) a download
+fails at once in one line; a file fetched by hand is adopted with ``download(name,
+checkpoint=PATH)`` once its keys and shapes are those of that variant. This module imports
+torch only to check such a file.
 
 Exports
 -------
 ``cache_dir() -> Path``, ``weights_path(name) -> Path``, ``manifest() -> dict``,
 ``list_weights() -> list[dict]`` (keys ``variant``, ``file``, ``url``, ``size``, ``sha256``,
-``cached``, ``path``),
+``cached``, ``damaged``, ``path``),
 ``download(name, *, progress=True, url=None, checkpoint=None, overwrite=False) -> Path``,
 ``verify(name=None) -> list[(name, ok, reason)]``; for other networks' weights
 (:mod:`ecoseg.sam3.weights`): ``manifest_data() -> dict`` (the whole manifest file),
 ``record_sha256(path) -> str``, ``recorded_sha256(path) -> str | None``,
-``network_problem(url) -> str | None``, ``needs_copy(source, target, overwrite) -> bool`` and
-``copy_in(source, target)``.
+``network_problem(url) -> str | None``, ``needs_copy(source, target, overwrite) -> bool``,
+``copy_in(source, target)``, ``check_cached(name, path, documented)``,
+``unrecorded_damage(path) -> str | None`` and ``cache_state(path) -> dict``.
 
 Examples
 --------
@@ -64,6 +66,8 @@ __all__ = [
     "record_sha256",
     "recorded_sha256",
     "check_cached",
+    "unrecorded_damage",
+    "cache_state",
     "network_problem",
     "needs_copy",
     "copy_in",
@@ -132,6 +136,8 @@ def cache_dir() -> Path:
         ``$ECOSEG_WEIGHTS_DIR`` names a file (a checkpoint, where ``--checkpoint`` takes
         one): one line saying so (it was ``[Errno 17] File exists`` when a download wrote
         into it, and *no weights for sam2.1-tiny in the cache (ckpt.pt/sam2.1_hiera_tiny.pt)*).
+        Or it is a relative path (``weights``), which named a different cache in every working
+        folder: one line asking for an absolute one (``~/`` is expanded).
 
     Examples
     --------
@@ -141,6 +147,11 @@ def cache_dir() -> Path:
     env = os.environ.get(ENV_DIR)
     if env and env.strip():  # blank as unset: "  " was a folder named two spaces
         path = Path(env).expanduser()
+        if not path.is_absolute():
+            raise ConfigError(
+                f"{ENV_DIR}={env}: a relative path, which names a different weights cache in "
+                f"each working folder; set it to an absolute path (from here: {path.absolute()})"
+            )
         if path.exists() and not path.is_dir():
             raise ConfigError(
                 f"{ENV_DIR}={env}: a file, not a folder; it names the folder of the weights "
@@ -275,13 +286,18 @@ def record_sha256(path: str | os.PathLike) -> str:
 
 
 def list_weights() -> list[dict]:
-    """One row per variant: manifest entry plus ``cached`` (bool) and ``path`` (str).
+    """One row per variant: manifest entry plus ``cached`` (bool), ``damaged`` and ``path``
+    (str).
+
+    ``damaged`` is why a file in the cache that no download recorded (copied there by hand)
+    cannot be a checkpoint (empty, text, cut short: :func:`unrecorded_damage`), else ``None``;
+    such a file is not ``cached``.
 
     Examples
     --------
     >>> rows = list_weights()
     >>> len(rows), sorted(rows[0])
-    (8, ['cached', 'file', 'path', 'sha256', 'size', 'url', 'variant'])
+    (8, ['cached', 'damaged', 'file', 'path', 'sha256', 'size', 'url', 'variant'])
     """
     rows = []
     for name, entry in _load_manifest().items():
@@ -293,11 +309,18 @@ def list_weights() -> list[dict]:
                 "url": entry["url"],
                 "size": entry.get("size"),
                 "sha256": entry.get("sha256"),
-                "cached": path.is_file(),
+                **cache_state(path),
                 "path": str(path),
             }
         )
     return rows
+
+
+def cache_state(path: Path) -> dict:
+    """The ``cached`` and ``damaged`` entries of a :func:`list_weights` row for the file
+    ``path`` in the cache (shared with :mod:`ecoseg.sam3.weights`)."""
+    damaged = unrecorded_damage(path) if path.is_file() else None
+    return {"cached": path.is_file() and damaged is None, "damaged": damaged}
 
 
 def _copy_local(url: str, output_file, pooch_obj, check_only: bool = False):
@@ -405,7 +428,7 @@ def download(
     name : str
         Variant name (e.g. ``"sam2.1-tiny"``).
     progress : bool
-        Show a progress bar.
+        Show a progress bar, and pooch's lines on stderr (the URL, the sha256 computed).
     url : str, optional
         Download from here instead of the manifest URL (a mirror; ``file://`` works).
     checkpoint : path, optional
@@ -435,7 +458,7 @@ def download(
     folder = cache_dir()
     existed = (folder / entry["file"]).is_file()
     by_hand = f"download it by hand and run `ecoseg weights download {name} --checkpoint PATH`"
-    if existed and (why := _unrecorded_damage(folder / entry["file"])):
+    if existed and (why := unrecorded_damage(folder / entry["file"])):
         raise CheckpointError(f"{name}: {folder / entry['file']}: {why}; or {by_hand}")
     problem = None if existed or source.startswith("file://") else network_problem(source)
     if problem is not None:
@@ -448,6 +471,10 @@ def download(
     folder.mkdir(parents=True, exist_ok=True)
     known = entry.get("sha256")
     downloader = _copy_local if source.startswith("file://") else None
+    logger = pooch.get_logger()
+    level = logger.level
+    if not progress:  # its "Downloading data from ..." and hash lines: progress lines too
+        logger.setLevel("WARNING")
     try:
         fetched = pooch.retrieve(
             source,
@@ -462,6 +489,8 @@ def download(
         raise CheckpointError(
             f"{name}: cannot download {entry['file']} from {source} ({reason}); {by_hand}"
         ) from None
+    finally:
+        logger.setLevel(level)
     path = Path(fetched)
     record = _hash_record(path)
     if not existed or (known and not record.is_file()):
@@ -501,14 +530,14 @@ def verify(name: str | None = None) -> list[tuple[str, bool, str]]:
     ]
 
 
-def _unrecorded_damage(path: Path) -> str | None:
+def unrecorded_damage(path: Path) -> str | None:
     """Why a cached checkpoint that no download recorded (:func:`recorded_sha256`: one copied
     into the cache by hand, perhaps cut short) cannot be read, from its bytes; ``None`` when
     it was recorded or may be whole. It was taken as downloaded, and verify said only that it
     could not be verified."""
     if recorded_sha256(path) is not None:
         return None
-    from ecoseg.sam2.checkpoint import unreadable_reason
+    from ecoseg.sam2._file_damage import unreadable_reason  # no torch: `weights list` uses it
 
     why = unreadable_reason(path)
     if why is None or " again" in why:  # a file cut short says to fetch it again itself
@@ -538,7 +567,7 @@ def check_cached(name: str, path: Path, documented: str | None) -> tuple[str, bo
         ok = digest == recorded
         source = "the hash recorded at download"
         documented = recorded
-    elif why := _unrecorded_damage(path):
+    elif why := unrecorded_damage(path):
         return (name, False, f"{path}: {why}")
     else:
         return (name, False, f"cannot verify: no reference sha256 for {path} (sha256 {digest})")

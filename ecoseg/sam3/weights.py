@@ -52,6 +52,7 @@ from ecoseg.errors import CheckpointError, ConfigError
 from ecoseg.sam2.weights import (
     MissingWeights,
     cache_dir,
+    cache_state,
     check_cached,
     copy_in,
     manifest_data,
@@ -203,7 +204,8 @@ def tokenizer_path(name: str) -> Path:
 
 def list_weights() -> list[dict]:
     """One row per hub-hosted network: ``variant``, ``file``, ``url``, ``size``, ``sha256``,
-    ``cached``, ``path`` (the shape of :func:`ecoseg.sam2.weights.list_weights` rows)."""
+    ``cached``, ``damaged``, ``path`` (the shape of :func:`ecoseg.sam2.weights.list_weights`
+    rows)."""
     rows = []
     for name, e in entries().items():
         path = weights_path(name)
@@ -214,7 +216,7 @@ def list_weights() -> list[dict]:
                 "url": f"{e['page']}/blob/main/{e['file']}",
                 "size": e.get("size"),
                 "sha256": e.get("sha256"),
-                "cached": path.is_file(),
+                **cache_state(path),
                 "path": str(path),
             }
         )

@@ -5,7 +5,8 @@ variable and its value before any work, or (a blank folder) taken as unset.
 (``2024-03-15``) or an empty value was a ``ValueError`` traceback from inside NumPy, which
 reads it with ``int()`` when SciPy loads, or from ``ecoseg.provenance.created``; ``-5`` and
 ``1e9`` were taken. ``ECOSEG_WEIGHTS_DIR`` of spaces was a weights cache in a folder named by
-the spaces. ``HF_ENDPOINT`` of no web address was *cannot reach None:80*.
+the spaces; a relative one (``weights``) a different cache in every working folder.
+``HF_ENDPOINT`` of no web address was *cannot reach None:80*.
 """
 
 from __future__ import annotations
@@ -59,6 +60,41 @@ def test_a_blank_weights_dir_is_the_default_cache(blank, cli, monkeypatch):
     code, out, err = cli("weights", "path", "sam2.1-tiny")
     assert code == 0, err
     assert out == default, (out, default)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("weights", "list"),
+        ("weights", "path", "sam2.1-tiny"),
+        ("weights", "verify"),
+        ("weights", "download", "sam3"),
+    ],
+    ids=["list", "path", "verify", "download"],
+)
+@pytest.mark.parametrize("relative", ["weights", "./cache/weights", "../weights"])
+def test_a_relative_weights_dir_is_refused(relative, args, tmp_path, cli, monkeypatch):
+    """A relative ``ECOSEG_WEIGHTS_DIR`` named a different cache in each working folder (a
+    download made in one folder was missing in the next): one line asking for an absolute
+    path and naming the one it would be from here; nothing is created."""
+    here = tmp_path / "project"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", relative)
+    code, out, err = cli(*args)
+    assert_one_line_error(
+        code, err, f"ECOSEG_WEIGHTS_DIR={relative}: a relative path", "absolute path", str(here)
+    )
+    assert out == ""
+    assert sorted(tmp_path.rglob("*")) == [here]
+
+
+def test_a_weights_dir_under_home_is_not_relative(tmp_path, cli, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", "~/weights")
+    code, out, err = cli("weights", "path", "sam2.1-tiny")
+    assert code == 0, err
+    assert out.strip() == str(tmp_path / "weights" / "sam2.1_hiera_tiny.pt")
 
 
 @pytest.mark.parametrize("endpoint", ["", "huggingface.co", "ftp://mirror"])

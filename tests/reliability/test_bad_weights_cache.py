@@ -42,3 +42,34 @@ def test_a_cached_checkpoint_that_cannot_be_one_is_named(kind, tmp_path, cli, mo
     assert out.startswith(f"sam2.1-tiny: FAILED {cached}: ") and why in out, out
     assert "cannot verify" not in out
     assert cached.read_bytes() == before  # the user's file, left for them
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_weights_list_shows_a_cached_checkpoint_that_cannot_be_one_as_damaged(
+    kind, tmp_path, cli, monkeypatch
+):
+    """``weights list`` said *yes* (cached) of the file ``verify`` fails: it says *damaged*,
+    with the file and the reason ``verify`` gives, and the other rows are as they were."""
+    from ecoseg.sam2 import weights
+
+    cache = tmp_path / "weights"
+    (cache / "sam3").mkdir(parents=True)
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(cache))
+    make, why = KINDS[kind]
+    cached = cache / "sam2.1_hiera_tiny.pt"
+    make(cached)
+    hub = cache / "sam3" / "sam3.pt"  # the SAM 3 row is listed the same way
+    make(hub)
+    code, out, err = cli("weights", "list")
+    assert code == 0 and err == "", err
+    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+    _, verified, _ = cli("weights", "verify", "sam2.1-tiny")
+    reason = verified.split(" FAILED ", 1)[1].strip()
+    assert rows["sam2.1-tiny"].split()[1] == "damaged" and why in rows["sam2.1-tiny"]
+    assert rows["sam2.1-tiny"].endswith(reason), (rows["sam2.1-tiny"], reason)
+    assert "again" in reason
+    assert rows["sam3"].split()[1] == "damaged" and str(hub) in rows["sam3"]
+    assert rows["sam2.1-small"].split()[1:] == ["no", str(cache / "sam2.1_hiera_small.pt")]
+    row = weights.list_weights()[0]
+    assert (row["cached"], why in row["damaged"]) == (False, True)
+    assert cached.is_file()  # the user's file, left for them

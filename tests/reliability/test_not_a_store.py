@@ -277,3 +277,32 @@ def test_a_truth_folder_of_jpeg_masks_says_masks_are_png(clip, tmp_path, cli):
         Image.open(png).convert("RGB").save(jpegs / f"{png.stem}.jpg")
     code, _, err = cli("evaluate", clip.truth, "--truth", jpegs)
     assert_one_line_error(code, err, str(jpegs), "00000.jpg", "not PNG", "PNG files only")
+
+
+def test_a_jpeg_among_png_truth_masks_is_named_once(clip, tmp_path, cli):
+    """One mask saved as JPEG among the PNGs was skipped without a word: only the note
+    *scored on 23 of 24 frames* hinted at it. A warning names it, once, and the PNGs' frames
+    are scored as before."""
+    import warnings
+
+    from PIL import Image
+
+    from ecoseg.metrics import NotPngWarning
+
+    masks = tmp_path / "masks"
+    ecoseg.export(clip.truth, "davis", masks)
+    png = sorted(masks.glob("*.png"))[3]
+    Image.open(png).convert("RGB").save(masks / f"{png.stem}.jpg")
+    png.unlink()
+    code, out, err = cli("evaluate", clip.truth, "--truth", masks)
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if line.startswith("ecoseg: warning: ")]
+    jpg = masks / f"{png.stem}.jpg"
+    assert len(lines) == 1 and f"{jpg}: not a PNG, not read" in lines[0], err
+    assert "PNG files only" in lines[0] and "not scored" in lines[0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = ecoseg.evaluate(clip.truth, masks, progress=False)
+    ours = [w for w in caught if issubclass(w.category, UserWarning)]
+    assert [w.category for w in ours] == [NotPngWarning], [str(w.message) for w in ours]
+    assert result["scored_frames"] == len(list(masks.glob("*.png"))) == result["frames"] - 1
