@@ -14,7 +14,7 @@ import numpy as np
 
 from ecoseg._checks import check_path_arg, non_negative_int
 from ecoseg._paths import check_file
-from ecoseg._warn import warn
+from ecoseg._warn import held, warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import UnannotatedFramesWarning, refuse_none_annotated
 from ecoseg.formats._annotation_model import Annotations, align_frames
@@ -144,11 +144,13 @@ def read_annotations(
     return ann
 
 
+@held()
 def _read(
     path, format: str, video: Any, align: str, first_frame: int | None
 ) -> tuple[Annotations, tuple]:
     """:func:`read_annotations`, and the boxes it left out as wholly outside the frame (one
-    warning of the import counts them with those it cuts)."""
+    warning of the import counts them with those it cuts). The file's warnings (a CVAT task of
+    every N-th frame) are said once it is accepted: a refusal after the read comes alone."""
     module = format_module(format)
     info = VideoInfo.of(video)
     src = Path(path)
