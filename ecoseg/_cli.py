@@ -364,17 +364,25 @@ def check_outputs(args: argparse.Namespace) -> None:
             check_out_parent(value, flag)
 
 
+#: A run of whitespace that breaks a line: a line break or tab with the spaces about it.
+_LINE_BREAK = re.compile(r"\s*[^\S ]\s*")
+
+
 def one_line(exc: BaseException) -> str:
-    """The message of ``exc`` on one line (whitespace collapsed); its class name if empty.
+    """The message of ``exc`` on one line, its class name if empty: each line break or tab,
+    with the indentation about it, becomes one space. Runs of spaces stay: a value the
+    message echoes (the ``repr`` of what the user typed, ``'4=  '``) is shown as typed.
 
     Examples
     --------
     >>> one_line(ValueError("bad value\\n  in frame 3"))
     'bad value in frame 3'
+    >>> one_line(ValueError("--set-class '4=  ': expected ID=CLASS"))
+    "--set-class '4=  ': expected ID=CLASS"
     >>> one_line(KeyError())
     'KeyError'
     """
-    return " ".join(str(exc).split()) or type(exc).__name__
+    return _LINE_BREAK.sub(" ", str(exc)).strip() or type(exc).__name__
 
 
 #: An option as the library spells it for both kinds of user: ``keyword (--flag)`` or

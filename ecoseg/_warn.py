@@ -1,5 +1,6 @@
 """Warnings that point at the user's line, however deep in ecoseg they are raised: :func:`warn`;
-and ecoseg's own warnings left unsaid in one thread only: :func:`unsaid`."""
+ecoseg's own warnings left unsaid in one thread only (:func:`unsaid`), or said only when a step
+goes on (:func:`held`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["unsaid", "warn"]
+__all__ = ["held", "unsaid", "warn"]
 
 #: this thread's categories left unsaid (:func:`unsaid`)
 _LOCAL = threading.local()
@@ -57,6 +58,10 @@ def warn(message: str | Warning, category: type[Warning]) -> None:
     """
     if issubclass(category, getattr(_LOCAL, "unsaid", ())):
         return
+    kept = getattr(_LOCAL, "held", None)
+    if kept is not None:  # said when the held step goes on (:func:`held`)
+        kept.append((message, category))
+        return
     level = 2  # warn's caller, then up while the frame is ecoseg's own
     frame = sys._getframe(1)
     while frame is not None and _ours(frame.f_code.co_filename):
@@ -97,3 +102,35 @@ def unsaid(*categories: type[Warning]) -> Iterator[None]:
         yield
     finally:
         _LOCAL.unsaid = outer
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Within: ecoseg's warnings issued in this thread are held back; they are issued, in
+    their order, when the block ends, and dropped if it raises. A step that reads a file and
+    then checks it refuses it alone: a warning about a file that is refused anyway was said
+    just before the refusal (the CLI showed two lines). Also a decorator.
+
+    Examples
+    --------
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     try:
+    ...         with held():
+    ...             warn("the task shows one frame in 5", UserWarning)
+    ...             raise ValueError("the task covers none of the video's frames")
+    ...     except ValueError:
+    ...         pass
+    ...     with held():
+    ...         warn("said once the block went on", UserWarning)
+    >>> [str(w.message) for w in caught]
+    ['said once the block went on']
+    """
+    outer = getattr(_LOCAL, "held", None)
+    _LOCAL.held = kept = []
+    try:
+        yield
+    finally:
+        _LOCAL.held = outer
+    for message, category in kept:  # to an outer hold, if any
+        warn(message, category)

@@ -296,7 +296,10 @@ def _add_report(sub):
 def _run_report(args) -> int:
     from ecoseg.metrics.truth import check_truth
     from ecoseg.report import report
+    from ecoseg.store import check_opens
 
+    for store in args.stores:  # the stores reported on before their truths, as by evaluate
+        check_opens(store)
     for truth in args.truth or ():  # a typo is refused, as by `evaluate --truth`, not put on
         check_truth(truth)  # the page (where a study's truth moved away with its video goes)
     study = None

@@ -14,7 +14,7 @@ import numpy as np
 
 from ecoseg._checks import check_path_arg, non_negative_int
 from ecoseg._paths import check_file
-from ecoseg._warn import warn
+from ecoseg._warn import held, warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import UnannotatedFramesWarning, refuse_none_annotated
 from ecoseg.formats._annotation_model import Annotations, align_frames
@@ -144,19 +144,16 @@ def read_annotations(
     return ann
 
 
+@held()
 def _read(
     path, format: str, video: Any, align: str, first_frame: int | None
 ) -> tuple[Annotations, tuple]:
     """:func:`read_annotations`, and the boxes it left out as wholly outside the frame (one
-    warning of the import counts them with those it cuts)."""
+    warning of the import counts them with those it cuts). The file's warnings (a CVAT task of
+    every N-th frame) are said once it is accepted: a refusal after the read comes alone."""
     module = format_module(format)
     info = VideoInfo.of(video)
-    src = Path(path)
-    if module.NAME == "davis":
-        if not src.is_dir():
-            raise FormatError(f"{src}: the davis format is a folder of PNG masks")
-    else:  # an unzipped export (CVAT's annotations.xml) is a folder, not 'not found'
-        check_file(src, f"{module.NAME} annotation file", kind=module.SUFFIX, error=FormatError)
+    src = _source(path, module)
     if align == "time" and not module.TIMES:
         raise FormatError(
             f"{src}: the {module.NAME} format has no time stamps; align by index "
@@ -201,6 +198,19 @@ def _read(
         )
     refuse_none_annotated(aligned, getattr(module, "LISTS", None) or "annotated frames")
     return aligned, beyond
+
+
+def _source(path, module) -> Path:
+    """The annotation file (a folder for davis) as a Path, refused when it is not there or is
+    of the other kind: a check that reads nothing, so :func:`import_annotations` makes it
+    before it refuses an existing output."""
+    src = Path(path)
+    if module.NAME == "davis":
+        if not src.is_dir():
+            raise FormatError(f"{src}: the davis format is a folder of PNG masks")
+    else:  # an unzipped export (CVAT's annotations.xml) is a folder, not 'not found'
+        check_file(src, f"{module.NAME} annotation file", kind=module.SUFFIX, error=FormatError)
+    return src
 
 
 def _listed_by_time(ann: Annotations) -> Annotations:
@@ -258,12 +268,16 @@ def import_annotations(
     """
     from ecoseg._paths import check_overwrite, check_store_suffix
     from ecoseg.errors import StoreError
+    from ecoseg.io._common import check_path
     from ecoseg.store import Location
     from ecoseg.store.identify import not_replaceable
 
     # a table read into pandas is no file: named, not "expected str, bytes or os.PathLike"
     check_not_swapped(format, path, "import_annotations(path, format, video, out)")
     check_path_arg(path, "import_annotations: path", "the annotation file (a folder for davis)")
+    _source(path, format_module(format))  # a missing file or video is the real mistake: named
+    if isinstance(video, str | os.PathLike):  # before an existing output, as nothing is read
+        check_path(video)
     loc = Location(out)  # an existing store is refused before the file is parsed (as create)
     if (kept := not_replaceable(loc)) is not None:  # a file, a folder: even with overwrite
         raise StoreError(kept)

@@ -374,7 +374,7 @@ def parse_edit_args(
         except ValueError:
             ident = -1
         if sep and ident > 0 and not name.strip():  # said in words: a one-line error
-            blank = " (only whitespace after '=')" if name else ""  # collapses '4=  ' to '4= '
+            blank = " (only whitespace after '=')" if name else ""
             raise ConfigError(
                 f"--set-class: empty class name for track {ident}{blank}; expected ID=CLASS "
                 "(e.g. 4=parrotfish)"

@@ -130,6 +130,12 @@ COVER_NONE = [
         _IMAGE,
         "its task frames (100, 101, 102, ...) cover none of the video's 24 frames (0..23)",
     ),
+    (  # refused alone: the warning that the task shows one frame in 5 came first
+        "stepped-task-past-the-end",
+        "<start_frame>100</start_frame><frame_filter>step=5</frame_filter>",
+        "",
+        "its task frames (100, 105, 110, ...) cover none of the video's 24 frames (0..23)",
+    ),
     (
         "task-from-the-frame-after-the-last",
         "<start_frame>24</start_frame>",

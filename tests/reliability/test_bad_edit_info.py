@@ -53,6 +53,8 @@ EDITS = [
     (["--set-class", "1="], ["--set-class: empty class name for track 1; expected ID=CLASS"]),
     # its spaces were echoed collapsed: "--set-class '4= ': expected ID=CLASS"
     (["--set-class", "1=  "], ["empty class name for track 1 (only whitespace after '=')"]),
+    # a value echoed as typed, not squeezed by the one-line error: it read "--set-class 'x= '"
+    (["--set-class", "x=  "], ["--set-class 'x=  ': expected ID=CLASS"]),
     # one line, the merge named once (it read "--merge 1,1: merge: cannot merge track 1 ...")
     (["--merge", "1,1"], ["site-A.zarr: --merge 1,1: a track cannot be merged with itself;"]),
     (["--merge", "0,2"], ["site-A.zarr: --merge 0,2: track ids are positive, got [0, 2];"]),

@@ -407,6 +407,25 @@ def test_import_refuses_an_existing_store_before_reading_the_file(store, clip, t
 
 
 @pytest.mark.bad_input
+@pytest.mark.parametrize("missing", ["file", "video", "both"])
+def test_import_names_a_missing_file_or_video_before_an_existing_store(
+    missing, store, clip, tmp_path, cli
+):
+    """``import nope.json --video nov.mp4 -o existing.zarr`` named the existing store, the
+    file and the video being neither parsed nor hashed before it; that they are there costs
+    nothing to check, and a missing one is the real mistake: named first now."""
+    coco = ecoseg.export(clip.truth, "coco", tmp_path / "coco.json")
+    ann = tmp_path / "nope.json" if missing != "video" else coco
+    video = tmp_path / "nov.mp4" if missing != "file" else clip.video
+    before = _tree(store)
+    code, _, err = cli("import", ann, "--format", "coco", "--video", video, "-o", store)
+    said = f"{video}: no such file or directory" if missing == "video" else f"{ann}: coco"
+    line = assert_one_line_error(code, err, said)
+    assert str(store) not in line, line
+    assert _tree(store) == before
+
+
+@pytest.mark.bad_input
 @pytest.mark.parametrize("counts", ["not-an-rle", "71"])
 def test_import_overwrite_of_a_bad_file_keeps_the_old_store(counts, store, clip, tmp_path, cli):
     """A MOTS line whose mask could not be decoded was found only while the new store was

@@ -131,6 +131,18 @@ def test_a_missing_store_is_named_before_an_output_that_exists(command, clip, tm
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
 
 
+@pytest.mark.parametrize("command", ["evaluate", "report"])
+def test_a_missing_store_is_named_before_a_missing_truth(command, tmp_path, cli):
+    """``report nope.zarr --truth nope2.zarr`` named the truth (the command checked its truths
+    first): the store reported on comes first, as ``evaluate`` names it."""
+    store, truth = tmp_path / "nope.zarr", tmp_path / "nope2.zarr"
+    out = ["-o", tmp_path / "report.html"] if command == "report" else []
+    code, _, err = cli(command, store, "--truth", truth, *out)
+    line = assert_one_line_error(code, err, f"{store}: no such store")
+    assert str(truth) not in line, line
+    assert sorted(tmp_path.iterdir()) == []
+
+
 def test_report_names_a_missing_store_before_its_page(clip, tmp_path):
     """``ecoseg.report`` checks its stores before ``out`` (the CLI's order, from Python)."""
     page = tmp_path / "report.html"
