@@ -8,9 +8,9 @@ every track of the *test* seeds (other seeds, other animals).
 
 Tracks: the classical motion tracker finds the fish; it does not see the nearly static
 invertebrates (they become background, by design), so their truth masks are added to every
-store as "static" tracks of unknown class, standing in for the SAM 2 prompted or discovered
-tracks an ecologist would have (no SAM 2 weights on this machine). The classifier names all
-of them; ``fish_*`` figures leave the invertebrates out.
+store as tracks of unknown class (source "discovered"), standing in for the SAM 2 prompted or
+discovered tracks an ecologist would have (no SAM 2 weights on this machine). The classifier
+names all of them; ``fish_*`` figures leave the invertebrates out.
 
 One JSON line per figure:
 
@@ -79,7 +79,7 @@ def add_static(pred_path: Path, truth_path: Path, out: Path) -> Path:
     top = int(max(pred.object_ids.tolist(), default=0))
     new_id = {int(o["id"]): top + k + 1 for k, o in enumerate(inv)}
     objects = pred.objects + [
-        {"id": new_id[int(o["id"])], "class": "unknown", "source": "static"} for o in inv
+        {"id": new_id[int(o["id"])], "class": "unknown", "source": "discovered"} for o in inv
     ]
     store = MaskStore.create(
         out,

@@ -4,6 +4,7 @@ one mistake), and the one way a number is written back for a user to type again.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import numbers
 import os
 from typing import Any
@@ -15,6 +16,7 @@ __all__ = [
     "check_field_kinds",
     "check_path_arg",
     "check_switch",
+    "did_you_mean",
     "few_items",
     "field_values",
     "frame_range",
@@ -280,6 +282,18 @@ def check_switch(value, name: str) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise TypeError(f"{name} must be True or False, got {short_repr(value)}")
     return bool(value)
+
+
+def did_you_mean(word: str, choices) -> str:
+    """`` (did you mean 'x'?)`` with the closest of ``choices`` to ``word``, or ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("promt", ["prompt", "truth"]), did_you_mean("zzz", ["prompt"])
+    (" (did you mean 'prompt'?)", '')
+    """
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def check_field_kinds(settings, what: str, *, error: type[Exception] = ValueError) -> None:

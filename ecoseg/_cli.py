@@ -538,7 +538,7 @@ def frame_rate(text: str) -> float:
     from ecoseg.io.folder import check_fps
 
     try:
-        return check_fps(text)
+        return check_fps(text, text=True)
     except VideoError:
         raise argparse.ArgumentTypeError(
             f"must be a number of frames per second above 0, got {text!r}"

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from ecoseg.errors import ConfigError
 
-__all__ = ["DEVICES", "resolve_device", "unavailable"]
+__all__ = ["DEVICES", "device_name", "resolve_device", "unavailable"]
 
 #: Device names a user may ask for (``cuda:N`` selects one GPU).
 DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def device_name(device):
+    """``device`` in the spelling of :data:`DEVICES` when it is text in any case (``"CPU"``,
+    ``"CUDA:1"``: torch knows only lower case, so these were unknown devices); anything
+    else as it is, for the checks to name.
+
+    Examples
+    --------
+    >>> device_name("CPU"), device_name("Cuda:1"), device_name(None)
+    ('cpu', 'cuda:1', None)
+    """
+    return device.lower() if isinstance(device, str) else device
 
 
 def resolve_device(device: str | None = "auto") -> str:
@@ -17,7 +30,7 @@ def resolve_device(device: str | None = "auto") -> str:
     Parameters
     ----------
     device : {"auto", "cpu", "cuda", "mps"} or str, optional
-        Also ``"cuda:N"``.
+        Also ``"cuda:N"``; in any case (``"CPU"``).
 
     Returns
     -------
@@ -39,6 +52,7 @@ def resolve_device(device: str | None = "auto") -> str:
     """
     import torch
 
+    device = device_name(device)
     if device is None or device == "auto":
         if torch.cuda.is_available():
             return "cuda"
@@ -64,6 +78,7 @@ def unavailable(device: str | None) -> str | None:
     >>> unavailable("tpu")
     "unknown device 'tpu'; use auto, cpu, cuda, mps"
     """
+    device = device_name(device)
     if device is None or device in ("auto", "cpu"):
         return None
     return _check(device)[1]

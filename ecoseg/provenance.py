@@ -55,6 +55,7 @@ from ecoseg.errors import ConfigError, StoreError
 
 __all__ = [
     "CLASS_SOURCES",
+    "OBJECT_SOURCES",
     "RUN_ENGINES",
     "AnnotatedFrames",
     "CameraMotion",
@@ -75,6 +76,19 @@ __all__ = [
 
 #: Where an object's class came from.
 CLASS_SOURCES = ("prompt", "concept", "reviewed", "classified", "rule", "unknown")
+
+#: How an object was found (an object table's ``source``): the sources ecoseg writes, and
+#: the ones an entry given from Python may name (a store read keeps whatever it holds).
+OBJECT_SOURCES = (
+    "prompt",
+    "concept",
+    "discovered",
+    "tracker",
+    "truth",
+    "imported",
+    "napari",
+    "unknown",
+)
 
 #: The engines of ``ecoseg segment`` as its stores record them (provenance ``engine``).
 RUN_ENGINES = ("sam2", "classical", "sam3-concepts")

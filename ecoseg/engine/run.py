@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._checks import check_switch, short_repr
-from ecoseg._device import resolve_device
+from ecoseg._device import device_name, resolve_device
 from ecoseg.engine.checks import (
     check_device,
     check_fast,
@@ -250,6 +250,7 @@ def segment(
             f"{short_repr(progress)}"
         )
     params_dict(params)  # the --params JSON text: a ValueError from dict() deep inside
+    device = device_name(device)  # "CPU" as "cpu": torch knows lower case only
     from ecoseg.engine.survey_rule import is_photo_survey
 
     survey = is_photo_survey(video, as_video)  # (as_video checked to be a bool)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg._checks import check_path_arg
+from ecoseg._checks import check_path_arg, check_switch
 from ecoseg._paths import check_out_suffix, check_outside_store, check_text_replaceable
 from ecoseg._warn import warn
 from ecoseg.errors import EmptyExportWarning, FormatError, StoreError
@@ -120,6 +120,7 @@ def export(
     check_not_swapped(format, path, "export(store, format, out)")
     module = format_module(format)
     check_path_arg(path, "export: out", "a path to the output file (a folder for davis)")
+    progress = check_switch(progress, "export: progress")  # "no" showed a bar
     if polygons and module.NAME != "viame":
         raise FormatError(f"polygons=True (--polygons) applies to the viame format, not {format}")
     if mot_layout is not None:

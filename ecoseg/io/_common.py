@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from ecoseg._checks import check_path_arg
+from ecoseg._checks import check_path_arg, number_text, short_repr
 from ecoseg.errors import VideoError
 
 __all__ = [
@@ -40,7 +40,7 @@ def missing_video(path: object) -> str:
     return f"{path}: no such file or directory"
 
 
-def check_fps(fps: object, where: object = "") -> float:
+def check_fps(fps: object, where: object = "", *, text: bool = False) -> float:
     """``fps`` as a frame rate: a finite number of frames per second above 0.
 
     Parameters
@@ -49,6 +49,9 @@ def check_fps(fps: object, where: object = "") -> float:
         The rate given.
     where : object
         What the message names first (the folder), if anything.
+    text : bool
+        Read text (``"2.5"``, as typed after ``--fps`` or in a form); from Python a number is
+        a number, and text (``fps="10"``) is refused as every number given as text is.
 
     Raises
     ------
@@ -57,18 +60,31 @@ def check_fps(fps: object, where: object = "") -> float:
 
     Examples
     --------
-    >>> check_fps(10), check_fps("2.5")
+    >>> check_fps(10), check_fps("2.5", text=True)
     (10.0, 2.5)
+    >>> check_fps("10", "timelapse")
+    Traceback (most recent call last):
+    ecoseg.errors.VideoError: timelapse: bad fps '10' for an image folder; expected a number > 0, \
+not text (fps=10)
     >>> check_fps(float("inf"), "timelapse")
     Traceback (most recent call last):
     ecoseg.errors.VideoError: timelapse: bad fps inf for an image folder; expected a number > 0
     """
+    prefix = f"{where}: " if where != "" else ""
+    if isinstance(fps, str | bytes) and not text:  # fps="10" from a notebook
+        try:
+            hint = f" (fps={number_text(float(fps))})"
+        except (TypeError, ValueError):
+            hint = ""
+        raise VideoError(
+            f"{prefix}bad fps {short_repr(fps)} for an image folder; expected a number > 0, not "
+            f"text{hint}"
+        )
     try:
         rate = float("nan") if isinstance(fps, bool) else float(fps)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         rate = float("nan")
     if not (math.isfinite(rate) and rate > 0):
-        prefix = f"{where}: " if where != "" else ""
         raise VideoError(f"{prefix}bad fps {fps!r} for an image folder; expected a number > 0")
     return rate
 

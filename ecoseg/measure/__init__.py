@@ -316,6 +316,7 @@ def measure(
 
     formats = _check_formats(formats, out)
     overwrite = check_switch(overwrite, "measure: overwrite")  # "no" is true to `if`
+    progress = check_switch(progress, "measure: progress")  # "no" showed a bar
     # "none": in pixels, the store's calibration cleared (False: the store's own, kept); a
     # wrong one is said first, before tables that exist (--overwrite would not help)
     new_cal = (

@@ -31,12 +31,13 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg._checks import number_text
+from ecoseg._checks import did_you_mean, number_text, short_repr
 from ecoseg._warn import warn
 from ecoseg.errors import CalibrationError, CalibrationReplacedWarning
 
 __all__ = [
     "MAX_MM_PER_PX",
+    "METHODS",
     "MIN_MM_PER_PX",
     "SCALE_UNIT",
     "SPEC_FORMS",
@@ -53,6 +54,11 @@ __all__ = [
 #: almost certainly a unit mistake (m or um instead of mm, px/mm instead of mm/px).
 MIN_MM_PER_PX = 1e-4
 MAX_MM_PER_PX = 1e3
+
+#: How a calibration is measured (its ``method``): a number, a scale bar, laser spots, a
+#: synthetic clip's own scale, a napari layer's scale. A store's calibration is read whatever
+#: its method says (:meth:`Calibration.from_dict`); a new one names one of these.
+METHODS = ("scale", "scale_bar", "laser_points", "synthetic", "napari layer scale")
 
 #: The one unit a number in a spec may carry: how ecoseg prints a calibration (``2.5 mm/px``).
 SCALE_UNIT = "mm/px"
@@ -134,14 +140,15 @@ class Calibration:
     mm_per_px : float
         Length of one pixel side in millimetres (square pixels).
     method : str
-        ``"scale"``, ``"scale_bar"`` or ``"laser_points"`` (or any text for other sources).
+        One of :data:`METHODS`: ``"scale"``, ``"scale_bar"``, ``"laser_points"``, ...
     details : dict
         The measurements it came from (JSON data), e.g. the scale-bar end points.
 
     Raises
     ------
     CalibrationError
-        ``mm_per_px`` is not a finite number in ``MIN_MM_PER_PX .. MAX_MM_PER_PX``.
+        ``mm_per_px`` is not a finite number in ``MIN_MM_PER_PX .. MAX_MM_PER_PX``, or
+        ``method`` is not one of :data:`METHODS`.
 
     Examples
     --------
@@ -160,7 +167,11 @@ class Calibration:
 
     def __post_init__(self):
         object.__setattr__(self, "mm_per_px", _check_scale(self.mm_per_px))
-        object.__setattr__(self, "method", str(self.method))
+        if self.method not in METHODS:  # method="laser" was stored without a word
+            raise CalibrationError(
+                f"calibration method {short_repr(self.method)} is unknown"
+                f"{did_you_mean(str(self.method), METHODS)}; known: {', '.join(METHODS)}"
+            )
         object.__setattr__(self, "details", dict(self.details or {}))
 
     def __str__(self) -> str:
@@ -315,7 +326,8 @@ bar is 5000 px long; give its ends in the video's pixels)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
-        """Inverse of :meth:`to_dict`; validates the value.
+        """Inverse of :meth:`to_dict`; validates the value. The method is kept as the store
+        says it, one of :data:`METHODS` or not (a store another ecoseg or tool wrote).
 
         Examples
         --------
@@ -324,7 +336,9 @@ bar is 5000 px long; give its ends in the video's pixels)
         """
         if not isinstance(data, Mapping) or "mm_per_px" not in data:
             raise CalibrationError(f"calibration {data!r} has no 'mm_per_px'")
-        return cls(data["mm_per_px"], data.get("method", "scale"), data.get("details") or {})
+        cal = cls(data["mm_per_px"], "scale", data.get("details") or {})
+        object.__setattr__(cal, "method", str(data.get("method", "scale")))
+        return cal
 
     def save(self, store) -> None:
         """Write this calibration into a mask store opened for writing (``mode="a"``).

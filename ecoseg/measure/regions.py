@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from ecoseg._checks import check_switch
 from ecoseg.measure._shapes import (
     REGION_COLUMNS,
     REGION_UNITS,
@@ -406,6 +407,7 @@ def regions(
     """
     from ecoseg.store import opened_store
 
+    progress = check_switch(progress, "regions: progress")  # "no" showed a bar
     with opened_store(store) as s:  # one opened from a path is closed again
         cal = resolve_calibration(s, calibration)
         stats = concat_stats(iter_stats(s, chunk_frames=chunk_frames, progress=progress))

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ecoseg._checks import frame_list, positive_int, short_repr, whole_number
+from ecoseg._checks import check_switch, frame_list, positive_int, short_repr, whole_number
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.metrics._boundaries import pairs_boundary_f
@@ -168,6 +168,7 @@ def evaluate(
     from ecoseg.store import check_finished, opened_store
 
     _check_thresholds(iou_threshold, bound_th)
+    progress = check_switch(progress, "evaluate: progress")  # "no" showed a bar
     settings = (iou_threshold, bound_th, chunk_frames, progress)
     with opened_store(pred) as pred_store:  # one opened from a path is closed again
         check_finished(pred_store)

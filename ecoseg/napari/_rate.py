@@ -56,7 +56,7 @@ def folder_rate(text: str, folder: str) -> float:
     ecoseg.errors.VideoError: frames: bad fps '0' for an image folder; expected a number > 0
     """
     text = str(text).strip()
-    return check_fps(text, folder) if text else DEFAULT_FPS
+    return check_fps(text, folder, text=True) if text else DEFAULT_FPS
 
 
 def retime(meta: MutableMapping[str, Any], frames: int, fps: float) -> bool:

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ecoseg._checks import check_path_arg, short_repr
+from ecoseg._checks import check_path_arg, check_switch, short_repr
 from ecoseg._lazy import make_callable
 from ecoseg._paths import (
     check_distinct_stores,
@@ -162,6 +162,7 @@ def report(
         check_outside_store(out, store)  # not into a store it reads (its zarr.json, a zip store)
     check_out_suffix(out, ".html", "a report is an HTML page")  # r.csv: nor would overwrite
     check_overwrite(out, overwrite)
+    progress = check_switch(progress, "report: progress")  # "no" showed a bar
     if isinstance(tables, str | os.PathLike):  # the folder ecoseg measure wrote them into
         from ecoseg.measure.tables import read_table_folder
         from ecoseg.report._tables_store import check_tables_store

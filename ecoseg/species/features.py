@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from ecoseg._checks import few_items
+from ecoseg._checks import few_items, positive_int
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, VideoError
 
@@ -546,7 +546,6 @@ def _mean_colour(colour: dict[int, list], ids: np.ndarray) -> np.ndarray:
 
 
 def check_samples(samples: Any) -> int:
-    """``samples`` as a positive int, or ConfigError."""
-    if isinstance(samples, bool) or not isinstance(samples, int | np.integer) or samples < 1:
-        raise ConfigError(f"samples must be a positive integer, got {samples!r}")
-    return int(samples)
+    """``samples`` as a positive int (``2.0`` too, as every count: never text or a bool), or
+    ConfigError."""
+    return positive_int(samples, "samples", error=ConfigError)

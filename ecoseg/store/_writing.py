@@ -41,13 +41,14 @@ class WritingMixin:
         ----------
         objects : list of ObjectRecord, dict or tuple
             :class:`~ecoseg.provenance.ObjectRecord`, ``{"id": int, "class": str, "source":
-            str, ...}`` (source: "prompt", "discovered", "truth", "tracker", ...) or ``(id,
-            class, source)``. Ids are positive and below 2**32, unique in the store.
+            str, ...}`` (source: one of :data:`~ecoseg.provenance.OBJECT_SOURCES`, "prompt",
+            "discovered", "truth", "tracker", ...) or ``(id, class, source)``. Ids are positive
+            and below 2**32, unique in the store.
 
         Raises
         ------
         StoreError
-            A duplicate or invalid id (the message names it).
+            A duplicate or invalid id, or an unknown source (the message names it).
 
         Examples
         --------

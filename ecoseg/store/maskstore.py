@@ -130,7 +130,8 @@ class MaskStore(ReadingMixin, WritingMixin):
             Frames per ``labels`` chunk (the unit of atomic writes).
         objects : list, optional
             Initial object table: :class:`~ecoseg.provenance.ObjectRecord`, dicts
-            ``{"id", "class", "source", ...}`` or ``(id, class, source)`` tuples.
+            ``{"id", "class", "source", ...}`` or ``(id, class, source)`` tuples (a source one
+            of :data:`~ecoseg.provenance.OBJECT_SOURCES`).
         provenance : Provenance or dict, optional
             How the masks were made (:class:`~ecoseg.provenance.Provenance` or its JSON).
         calibration : dict, optional

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg._checks import short_repr
+from ecoseg._checks import did_you_mean, short_repr
 from ecoseg._store_video import find_video
 from ecoseg._version import __version__
 from ecoseg.errors import CalibrationError, StoreError
-from ecoseg.provenance import ObjectRecord, Provenance
+from ecoseg.provenance import OBJECT_SOURCES, ObjectRecord, Provenance
 from ecoseg.store._util import is_int
 from ecoseg.store.identify import array_damage, array_file, expected_shape
 from ecoseg.store.layout import ARRAYS, ATTRS_KEY, MAX_ID, STORE_FORMAT, STORE_VERSION
@@ -274,11 +274,17 @@ def _object_record(entry: Any, where: str) -> ObjectRecord:
     if isinstance(oid, bool) or not isinstance(oid, int | np.integer):
         raise StoreError(f"{where}: object id must be an integer, got {oid!r}")
     oid = int(oid)
+    source = obj.get("source") or "unknown"
+    if source not in OBJECT_SOURCES:  # 'promt' was written as the object's source
+        raise StoreError(
+            f"{where}: object {oid}: unknown source {short_repr(source)}"
+            f"{did_you_mean(str(source), OBJECT_SOURCES)}; known: {', '.join(OBJECT_SOURCES)}"
+        )
     extra = {k: v for k, v in obj.items() if k not in ("id", "class", "source")}
     data = {
         "id": oid,
         "class": str(obj.get("class") or "unknown"),
-        "source": str(obj.get("source") or "unknown"),
+        "source": source,
         **json_data(extra, f"{where} object {oid}"),
     }
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecoseg._checks import did_you_mean
 from ecoseg.errors import ConfigError
 from ecoseg.study._engines import (
     SURVEY_PARAMETERS,
@@ -17,7 +18,6 @@ from ecoseg.study._engines import (
     sam3_name,
     size_reason,
 )
-from ecoseg.study._keys import did_you_mean
 from ecoseg.study.records import VideoSpec
 
 __all__ = [

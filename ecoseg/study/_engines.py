@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ecoseg._checks import did_you_mean
 from ecoseg._cli import one_line
 from ecoseg.errors import ConfigError, EcosegError
-from ecoseg.study._keys import did_you_mean
 
 # the parameters a SAM 3 photo survey takes (:func:`ecoseg.engine.concepts.check_survey`)
 SURVEY_PARAMETERS = frozenset({"score_threshold"})

@@ -4,11 +4,10 @@ each video's entry (docs/report.md shows them all; ``ecoseg.study.config`` re-ex
 
 from __future__ import annotations
 
-import difflib
-
+from ecoseg._checks import did_you_mean
 from ecoseg.errors import ConfigError
 
-__all__ = ["SETTING_KEYS", "TOP_KEYS", "VIDEO_KEYS", "check_keys", "did_you_mean"]
+__all__ = ["SETTING_KEYS", "TOP_KEYS", "VIDEO_KEYS", "check_keys"]
 
 #: The keys of a study file; ``defaults:`` takes :data:`SETTING_KEYS`, each video
 #: :data:`VIDEO_KEYS`.
@@ -66,9 +65,3 @@ def check_keys(
             raise ConfigError(
                 f"{where}:{at} {ctx}unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
             )
-
-
-def did_you_mean(word: str, choices) -> str:
-    """`` (did you mean 'x'?)`` with the closest of ``choices`` to ``word``, or ``""``."""
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""

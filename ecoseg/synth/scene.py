@@ -183,6 +183,7 @@ def make_scene(
     >>> scene.mm_per_px
     12.5
     """
+    camera = camera.lower() if isinstance(camera, str) else camera  # "Pan" is "pan"
     width, height = check_parameters(seed, frames, size, fps, camera, n_fish, n_invertebrates)
     frames, n_fish, n_invertebrates = int(frames), int(n_fish), int(n_invertebrates)
     fps = float(fps)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg._checks import check_path_arg
+from ecoseg._checks import check_path_arg, check_switch
 from ecoseg._paths import check_out_folder, check_out_suffix, check_overwrite
 from ecoseg.errors import ConfigError
 from ecoseg.synth.rendering import SynthFrame, synth_frames
@@ -146,6 +146,7 @@ def synth(
     from ecoseg.store.identify import not_replaceable
 
     check_path_arg(out, "synth: out", "a path to the output folder")
+    progress = check_switch(progress, "synth: progress")  # "no" showed a bar
     if isinstance(crf, bool) or not isinstance(crf, int | np.integer) or not 0 <= crf <= 51:
         raise ConfigError(f"crf (--crf) must be an integer between 0 and 51, got {crf!r}")
     if (

@@ -41,7 +41,7 @@ def test_unnamed_tracks_come_last_as_in_measure(tmp_path):
 
 def test_a_store_of_no_frames_is_refused_as_measure_refuses_it(tmp_path):
     """It gave no rows for that video (its MaxN silently missing from the campaign)."""
-    store = MaskStore.create(tmp_path / "e.zarr", height=8, width=10, objects=[(1, "a", "p")])
+    store = MaskStore.create(tmp_path / "e.zarr", height=8, width=10, objects=[(1, "a", "prompt")])
     store.mark_complete()
     store.close()
     with pytest.raises(StoreError, match="e.zarr: holds no frames, so nothing was observed"):

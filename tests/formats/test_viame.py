@@ -217,7 +217,7 @@ def test_spaces_around_a_species_are_padding_both_ways(tmp_path):
 def test_class_probability_is_the_species_confidence(tmp_path):
     lab = np.zeros((1, 4, 4), np.uint32)
     lab[0, :2, :2] = 5
-    obj = {"id": 5, "class": "wrasse", "source": "classified", "class_probability": 0.625}
+    obj = {"id": 5, "class": "wrasse", "class_source": "classified", "class_probability": 0.625}
     with MaskStore.create(tmp_path / "s.zarr", height=4, width=4, objects=[obj]) as s:
         s.append(lab, [0.0], {5: 0.75})
         s.mark_complete()

@@ -330,7 +330,9 @@ def test_store_without_labels(tmp_path):
 
 
 def test_empty_store(tmp_path):
-    store = MaskStore.create(tmp_path / "e.zarr", height=5, width=5, objects=[(1, "fish", "x")])
+    store = MaskStore.create(
+        tmp_path / "e.zarr", height=5, width=5, objects=[(1, "fish", "tracker")]
+    )
     store.append(np.zeros((3, 5, 5), np.uint32), [0, 1, 2])
     store.close()
     t = measure(tmp_path / "e.zarr")

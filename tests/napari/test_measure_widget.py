@@ -305,7 +305,7 @@ def test_a_survey_is_plotted_per_photograph(make_napari_viewer, qtbot, tmp_path)
     labels = np.zeros((3, 24, 32), np.uint32)
     labels[0, 2:8, 2:8], labels[0, 12:20, 14:22], labels[2, 4:12, 4:12] = 1, 2, 3
     video = {"path": str(photos), "width": 32, "height": 24, "frames": 3, "images": names}
-    objects = [(1, "parrotfish", "concept"), (2, "parrotfish", "concept"), (3, "urchin", "x")]
+    objects = [(1, "parrotfish", "concept"), (2, "parrotfish", "concept"), (3, "urchin", "tracker")]
     path = tmp_path / "survey.zarr"
     prov = {"video": video, "engine": "sam3-concepts"}
     with MaskStore.create(path, height=24, width=32, objects=objects, provenance=prov) as s:

@@ -242,3 +242,20 @@ def test_report_of_a_store_that_is_not_the_studys_leaves_it_alone(clip, tmp_path
     assert MaskStore.open(store).calibration["mm_per_px"] == 0.5
     code, _, err = cli("report", store, "-o", page, "--study", tmp_path / "study.yaml")
     assert code == 0, err
+
+
+def test_a_new_calibration_names_an_unknown_method(store):
+    from ecoseg.measure.calibration import Calibration
+
+    # method="laser" was kept and stored without a word, as any text was
+    with pytest.raises(CalibrationError) as exc:
+        Calibration(0.5, method="laser")
+    assert_names(exc, "calibration method 'laser' is unknown", "known: scale, scale_bar")
+    with pytest.raises(CalibrationError) as exc:
+        Calibration(0.5, method="scale_bars")
+    assert_names(exc, "(did you mean 'scale_bar'?)")
+    # a store's calibration is read whatever its method says (another tool's, an old one's)
+    with MaskStore.open(store, mode="a") as s:
+        s.calibration = {"mm_per_px": 0.5, "method": "ruler"}
+    assert str(Calibration.load(MaskStore.open(store))) == "0.5 mm/px (ruler)"
+    assert "area_mm2" in ecoseg.measure(store)["regions"]

@@ -482,3 +482,48 @@ def test_an_image_size_of_numpy_is_taken():
     # 32 from 64 to 4096 (e.g. 256, 512, 1024), got np.int64(64)"
     model = ecoseg.sam2.build("sam2.1-tiny", pretrained=False, image_size=np.int64(64))
     assert model.image_size == 64 and type(model.image_size) is int
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda p, objects: MaskStore.create(p, height=8, width=8, objects=objects),
+        lambda p, objects: MaskStore.create(p, height=8, width=8).add_objects(objects),
+    ],
+    ids=["create", "add_objects"],
+)
+def test_an_object_of_an_unknown_source_is_refused(tmp_path, call):
+    # (7, "wrasse", "promt") was stored as the object's source without a word
+    with pytest.raises(StoreError) as exc:
+        call(tmp_path / "m.zarr", [(7, "wrasse", "promt")])
+    assert_names(exc, "object 7: unknown source 'promt' (did you mean 'prompt'?)", "truth")
+    with pytest.raises(StoreError) as exc:
+        call(tmp_path / "n.zarr", [{"id": 3, "class": "crab", "source": 5}])
+    assert_names(exc, "object 3: unknown source 5; known: prompt")
+
+
+def test_names_in_capitals_are_taken(clip, tmp_path, no_model):
+    # device="CPU" and camera="Pan" were unknown though their meaning is clear
+    out = ecoseg.segment(clip.video, out=tmp_path / "m.zarr", device="CPU", progress=False)
+    assert ecoseg.open_masks(out).sizes["t"] == ecoseg.open_masks(clip.truth).sizes["t"]
+    made = ecoseg.synth(tmp_path / "c", frames=2, size=(32, 24), camera="Pan")
+    assert MaskStore.open(made.truth).provenance["parameters"]["camera"] == "pan"
+    with pytest.raises(ConfigError) as exc:  # an unknown device is still one
+        ecoseg.segment(clip.video, out=tmp_path / "n.zarr", device="GPU", progress=False)
+    assert_names(exc, "device='gpu'")
+    with pytest.raises(ConfigError) as exc:
+        ecoseg.synth(tmp_path / "d", frames=2, size=(32, 24), camera="Tilt")
+    assert_names(exc, "camera (--camera) must be one of", "'tilt'")
+
+
+def test_classify_takes_samples_as_a_whole_float(clip):
+    from ecoseg.species.features import track_features
+
+    # samples=2.0 (from a table of settings) was refused as no positive integer
+    two = track_features(clip.truth, clip.video, samples=2)
+    np.testing.assert_array_equal(
+        track_features(clip.truth, clip.video, samples=2.0).values, two.values
+    )
+    with pytest.raises(ConfigError) as exc:
+        track_features(clip.truth, clip.video, samples=2.5)
+    assert_names(exc, "samples must be a positive integer, got 2.5")

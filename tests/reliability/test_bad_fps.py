@@ -137,3 +137,15 @@ def test_a_study_refuses_a_rate_for_a_video_file(where, clip, tmp_path, cli):
     study.write_text(text)
     code, _, err = cli("study", study, "--check")
     assert_one_line_error(code, err, "videos[0] (reef)", "fps: applies to image folders only")
+
+
+def test_open_video_refuses_a_rate_given_as_text(folder, tmp_path):
+    # fps="10" was read as 10 by open_video and segment (synth refused it): text is no number
+    for call in (
+        lambda: ecoseg.open_video(folder, fps="10"),
+        lambda: ecoseg.segment(folder, out=tmp_path / "m.zarr", fps="10", progress=False),
+    ):
+        with pytest.raises(VideoError) as exc:
+            call()
+        assert_names(exc, str(folder), "bad fps '10'", "not text (fps=10)")
+    assert not (tmp_path / "m.zarr").exists()

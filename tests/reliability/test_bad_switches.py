@@ -85,3 +85,22 @@ def test_numpy_bools_are_switches(clip, tmp_path):
     ecoseg.segment(clip.video, out=out, progress=False, overwrite=np.False_)
     ecoseg.segment(clip.video, out=out, progress=False, overwrite=np.True_, resume=np.False_)
     assert ecoseg.open_masks(out).sizes["t"] == ecoseg.open_masks(clip.truth).sizes["t"]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda clip, out, p: ecoseg.measure(clip.truth, progress=p),
+        lambda clip, out, p: ecoseg.evaluate(clip.truth, clip.truth, progress=p),
+        lambda clip, out, p: ecoseg.export(clip.truth, "coco", out / "c.json", progress=p),
+        lambda clip, out, p: ecoseg.synth(out / "s", frames=2, size=(32, 24), progress=p),
+        lambda clip, out, p: ecoseg.report(clip.truth, out / "r.html", progress=p),
+    ],
+    ids=["measure", "evaluate", "export", "synth", "report"],
+)
+def test_progress_given_as_text_is_refused(clip, tmp_path, call):
+    # progress="no" showed a bar (text is true to `if`), as segment's did before
+    with pytest.raises(TypeError) as exc:
+        call(clip, tmp_path, "no")
+    assert_names(exc, "progress must be True or False, got 'no'")
+    assert list(tmp_path.iterdir()) == []

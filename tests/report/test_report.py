@@ -369,7 +369,10 @@ def test_size_frequency_leaves_out_masks_cut_by_the_frame_edge(tmp_path):
     labels[2:, 10:13, 33:40] = 1  # cut by the right edge: 7 px seen
     labels[:, 20:23, 0:5] = 2  # never whole: always at the left edge
     store = ecoseg.MaskStore.create(
-        tmp_path / "m.zarr", height=30, width=40, objects=[(1, "wrasse", "p"), (2, "wrasse", "p")]
+        tmp_path / "m.zarr",
+        height=30,
+        width=40,
+        objects=[(1, "wrasse", "prompt"), (2, "wrasse", "prompt")],
     )
     store.append(labels, np.arange(6) / 10)
     store.mark_complete()

@@ -197,7 +197,9 @@ def test_split_across_a_gap(tmp_path):
     path = tmp_path / "m.zarr"
     labels = np.zeros((8, 4, 4), np.uint32)
     labels[[0, 1, 6, 7], 0, 0] = 1
-    with MaskStore.create(path, height=4, width=4, chunk_frames=4, objects=[(1, "u", "t")]) as s:
+    with MaskStore.create(
+        path, height=4, width=4, chunk_frames=4, objects=[(1, "u", "tracker")]
+    ) as s:
         s.append(labels, np.arange(8) * 0.1)
         s.mark_complete()
     assert Review(path).split(1, 4) == 2  # no pixels on frame 4: the part from 6 on moves

@@ -26,7 +26,7 @@ def _fail_after_frames(store, n=5):
 def test_a_failed_build_removes_the_store_it_created(tmp_path):
     path = tmp_path / "survey.zarr"
     with pytest.raises(Boom):
-        _fail_after_frames(MaskStore.create(path, height=6, width=7, objects=[(1, "a", "p")]))
+        _fail_after_frames(MaskStore.create(path, height=6, width=7, objects=[(1, "a", "prompt")]))
     assert not path.exists()
     assert not lock_path(path).exists()
     assert list(tmp_path.iterdir()) == []
@@ -34,7 +34,7 @@ def test_a_failed_build_removes_the_store_it_created(tmp_path):
 
 def test_a_build_that_succeeds_is_closed_and_kept(tmp_path):
     path = tmp_path / "survey.zarr"
-    store = MaskStore.create(path, height=6, width=7, objects=[(1, "a", "p")])
+    store = MaskStore.create(path, height=6, width=7, objects=[(1, "a", "prompt")])
     with discard_on_failure(store) as same:
         same.append(frames(3, ids=(1,)), times(3))
         same.mark_complete()
@@ -44,7 +44,7 @@ def test_a_build_that_succeeds_is_closed_and_kept(tmp_path):
 
 def test_a_failing_close_discards_too(tmp_path, monkeypatch):
     path = tmp_path / "survey.zarr"
-    store = MaskStore.create(path, height=6, width=7, objects=[(1, "a", "p")])
+    store = MaskStore.create(path, height=6, width=7, objects=[(1, "a", "prompt")])
 
     def disk_full():
         raise StoreError(f"{path}: writing the store failed: No space left on device")
@@ -70,11 +70,11 @@ def test_a_store_opened_to_resume_is_never_removed(tmp_path):
 def test_zip_builds_leave_no_archive_and_keep_an_old_one(tmp_path):
     path = tmp_path / "survey.zip"
     with pytest.raises(Boom):
-        _fail_after_frames(MaskStore.create(path, height=6, width=7, objects=[(1, "a", "p")]))
+        _fail_after_frames(MaskStore.create(path, height=6, width=7, objects=[(1, "a", "prompt")]))
     assert list(tmp_path.iterdir()) == []  # no archive, no staging folder, no lock
     write_store(path, frames(4), times(4))
     before = path.read_bytes()
-    store = MaskStore.create(path, height=6, width=7, objects=[(1, "a", "p")], overwrite=True)
+    store = MaskStore.create(path, height=6, width=7, objects=[(1, "a", "prompt")], overwrite=True)
     with pytest.raises(Boom):
         _fail_after_frames(store)
     assert path.read_bytes() == before and zipfile.is_zipfile(path)  # the old archive stays
@@ -84,12 +84,12 @@ def test_zip_builds_leave_no_archive_and_keep_an_old_one(tmp_path):
 def test_remote_stores_are_closed_not_removed():
     url = memory_url()
     with pytest.raises(Boom):
-        _fail_after_frames(MaskStore.create(url, height=6, width=7, objects=[(1, "a", "p")]))
+        _fail_after_frames(MaskStore.create(url, height=6, width=7, objects=[(1, "a", "prompt")]))
     assert MaskStore.open(url).n_frames == 5  # what was committed stays: only local disks
 
 
 def test_discard_drops_buffered_frames_and_closes(tmp_path):
-    store = MaskStore.create(tmp_path / "m.zarr", height=6, width=7, objects=[(1, "a", "p")])
+    store = MaskStore.create(tmp_path / "m.zarr", height=6, width=7, objects=[(1, "a", "prompt")])
     store.append(np.zeros((2, 6, 7), np.uint32), [0.0, 0.1])
     assert store.discard() is True and store.closed
     assert store.discard() is False  # twice is harmless
