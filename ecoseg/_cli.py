@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ecoseg._device import device_name
 from ecoseg._paths import (
     check_out_parent,
     check_out_suffix,
@@ -188,6 +189,7 @@ def add_engine_options(p: argparse.ArgumentParser, concepts_help: str) -> None:
     )
     p.add_argument(
         "--device",
+        type=device_name,  # in any case (--device CPU), as the library takes it
         choices=("auto", "cpu", "cuda", "mps"),
         default="auto",
         metavar="auto|cpu|cuda|mps",

@@ -18,6 +18,7 @@ from typing import Any
 
 from ecoseg._checks import check_path_arg, short_repr
 from ecoseg._cli import logger
+from ecoseg._device import device_name
 from ecoseg._paths import check_out_folder
 from ecoseg.batch._inputs import (
     check_folder_rate,
@@ -224,6 +225,7 @@ def batch(
     check_count(threads, "threads (--threads)")
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ConfigError(f"retries (--retries) must be a whole number >= 0, got {retries!r}")
+    device = device_name(device)  # "CPU" as "cpu", as segment() takes it (an unknown one refused)
     check_cancel_here(cancel, scheduler, "batch")
     out = os.fspath(out)
     check_out_folder(out)

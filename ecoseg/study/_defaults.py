@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecoseg._checks import did_you_mean
+from ecoseg._device import device_name
 from ecoseg.errors import ConfigError
 from ecoseg.study._engines import (
     SURVEY_PARAMETERS,
@@ -26,8 +27,25 @@ __all__ = [
     "check_default_params",
     "check_default_size_taken",
     "check_defaults_taken",
+    "normal_defaults",
     "took_default",
 ]
+
+
+def normal_defaults(defaults: Any) -> Any:
+    """``defaults:`` as the videos take it: its ``device:`` in any case in the spelling of
+    :data:`ecoseg._device.DEVICES` (``CPU`` as ``cpu``, as :func:`ecoseg.segment` takes it),
+    so that a video that took it compares equal to it (:func:`took_default`); anything but a
+    mapping as it is, for the checks to name.
+
+    Examples
+    --------
+    >>> normal_defaults({"device": "CUDA:1", "fast": True})
+    {'device': 'cuda:1', 'fast': True}
+    """
+    if not isinstance(defaults, dict) or "device" not in defaults:
+        return defaults
+    return {**defaults, "device": device_name(defaults["device"])}
 
 
 def check_default_model(defaults: dict, ctx: str) -> None:

@@ -226,9 +226,9 @@ def parse_video(
         check_image_size(image_size, engine, model)
     except ConfigError as exc:
         raise ConfigError(f"{at('image_size')} {key_words(exc)}") from None
-    device = merged.get("device")
-    from ecoseg._device import DEVICES
+    from ecoseg._device import DEVICES, device_name
 
+    device = device_name(merged.get("device"))  # `device: CPU` as cpu, as segment() takes it
     if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
         raise ConfigError(
             f"{at('device')} device: must be one of {', '.join(DEVICES)}, got {device!r}"

@@ -26,6 +26,7 @@ from ecoseg.study._defaults import (
     check_default_params,
     check_default_size_taken,
     check_defaults_taken,
+    normal_defaults,
     took_default,
 )
 from ecoseg.study._entry import parse_video
@@ -140,7 +141,7 @@ def video_places(
         lines, doc = key_lines(text), read_yaml(text)
     except (EcosegError, ValueNotRead, yaml.YAMLError):
         lines, doc = {}, {}
-    given = (doc.get("defaults") if isinstance(doc, dict) else None) or {}
+    given = normal_defaults((doc.get("defaults") if isinstance(doc, dict) else None) or {})
     defaults = lines.get(("defaults",)) or {}
     items = lines.get(("videos",)) or {}
     file = str(study.path if shown is None else shown)
@@ -176,7 +177,7 @@ def _parse(doc: Any, path: Path, shown: Path, lines: dict, require_videos: bool)
             f"{at_line(where, top.get('output'))} output: {output_text!r} must be a folder of "
             "its own"
         )
-    defaults = doc.get("defaults") or {}
+    defaults = normal_defaults(doc.get("defaults") or {})  # `device: CPU` as cpu
     if not isinstance(defaults, dict):
         raise ConfigError(
             f"{at_line(where, top.get('defaults'))} defaults: must be a mapping of "

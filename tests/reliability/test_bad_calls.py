@@ -502,15 +502,33 @@ def test_an_object_of_an_unknown_source_is_refused(tmp_path, call):
     assert_names(exc, "object 3: unknown source 5; known: prompt")
 
 
-def test_names_in_capitals_are_taken(clip, tmp_path, no_model):
+def test_names_in_capitals_are_taken(clip, tmp_path, no_model, cli, capsys):
+    from concurrent.futures import ThreadPoolExecutor
+
     # device="CPU" and camera="Pan" were unknown though their meaning is clear
     out = ecoseg.segment(clip.video, out=tmp_path / "m.zarr", device="CPU", progress=False)
     assert ecoseg.open_masks(out).sizes["t"] == ecoseg.open_masks(clip.truth).sizes["t"]
+    with ThreadPoolExecutor(1) as pool:  # batch and --device refused it still
+        summary = ecoseg.batch.batch(
+            [clip.video], tmp_path / "b", scheduler=pool, device="CPU", progress=False
+        )
+    assert summary["status"].tolist() == ["done"]
+    code, _, err = cli(
+        "segment", clip.video, "-o", tmp_path / "c.zarr", "--device", "CPU", "--quiet"
+    )
+    assert (code, err) == (0, "") and (tmp_path / "c.zarr").is_dir()
     made = ecoseg.synth(tmp_path / "c", frames=2, size=(32, 24), camera="Pan")
     assert MaskStore.open(made.truth).provenance["parameters"]["camera"] == "pan"
     with pytest.raises(ConfigError) as exc:  # an unknown device is still one
         ecoseg.segment(clip.video, out=tmp_path / "n.zarr", device="GPU", progress=False)
     assert_names(exc, "device='gpu'")
+    with pytest.raises(ConfigError) as exc:
+        ecoseg.batch.batch([clip.video], tmp_path / "e", device="GPU", progress=False)
+    assert_names(exc, "device must be one of auto, cpu, cuda, mps, got 'gpu'")
+    with pytest.raises(SystemExit) as info:  # argparse's exit, in ecoseg's one line
+        cli("segment", clip.video, "-o", tmp_path / "f.zarr", "--device", "GPU")
+    err = capsys.readouterr().err
+    assert_one_line_error(info.value.code, err, "--device: invalid choice: 'gpu'")
     with pytest.raises(ConfigError) as exc:
         ecoseg.synth(tmp_path / "d", frames=2, size=(32, 24), camera="Tilt")
     assert_names(exc, "camera (--camera) must be one of", "'tilt'")

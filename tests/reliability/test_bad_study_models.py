@@ -12,6 +12,7 @@ import pytest
 
 from ecoseg.errors import ConfigError
 from ecoseg.study import load_study
+from ecoseg.study.config import video_places
 
 pytestmark = pytest.mark.bad_input
 
@@ -190,6 +191,12 @@ NO_NETWORK = "(the classical motion tracker has no network)"
             "takes it from here (the classical motion tracker runs on the CPU): drop it",
         ),
         (
+            "device: CUDA",  # named as cuda (it was an unknown device)
+            "tracker",
+            "device: cuda is for the sam2 and sam3 engines' networks, but no video of the study "
+            "takes it from here (the classical motion tracker runs on the CPU): drop it",
+        ),
+        (
             "fast: true",
             "tracker",
             "fast: true (bf16) is for the networks' video runs, but no video of the study takes "
@@ -244,6 +251,7 @@ NO_NETWORK = "(the classical motion tracker has no network)"
         "size-tracker",
         "size-own",
         "gpu-tracker",
+        "gpu-capitals-tracker",
         "fast-tracker",
         "fast-survey",
         "detect-every-sam2",
@@ -283,3 +291,24 @@ def test_a_rate_in_a_single_images_own_entry_calls_it_an_image(tmp_path, videos)
         "image (a photograph), which has no time axis (set `fps:` on the image folders' "
         "entries, not in `defaults:`)"
     )
+
+
+def test_a_device_in_capitals_is_taken(tmp_path, cli):
+    """``device: CPU`` (in ``defaults:`` or an entry) was an unknown device though
+    :func:`ecoseg.segment` takes ``device="CPU"``: read in any case, as cpu, and a video that
+    leaves it to ``defaults:`` took it there (its errors name that line); ``device: GPU`` is
+    still unknown."""
+    for name in ("v.mp4", "w.mp4"):
+        (tmp_path / name).write_bytes(b"not really a video")
+    path = tmp_path / "study.yaml"
+    videos = "  - {path: v.mp4, name: a, auto: true}\n  - {path: w.mp4, auto: true, device: Cpu}\n"
+    path.write_text(f"output: out\ndefaults:\n  device: CPU\nvideos:\n{videos}")
+    study = load_study(path)
+    assert [video.device for video in study.videos] == ["cpu", "cpu"]
+    places = video_places(study, ("device",))
+    assert places["a"]["device"] == f"{path}: line 3: videos[0] (a):"  # the defaults' line
+    assert places["w"]["device"] == f"{path}: line 6: videos[1] (w):"
+    path.write_text(f"output: out\ndefaults:\n  device: GPU\nvideos:\n{VIDEOS['sam2']}")
+    with pytest.raises(ConfigError) as refused:
+        load_study(path)
+    assert str(refused.value).endswith("device: must be one of auto, cpu, cuda, mps, got 'gpu'")
