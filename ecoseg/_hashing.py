@@ -30,6 +30,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from ecoseg.errors import ConfigError
+
 __all__ = [
     "CACHE_MIN_BYTES",
     "ENV_HASH_CACHE",
@@ -153,7 +155,14 @@ def may_cache(files: Sequence[str | os.PathLike], stamps: Sequence[Sequence[int]
 def hash_cache_path() -> Path | None:
     """The cache file: ``$ECOSEG_HASH_CACHE``, else ``sha256.json`` in the user cache dir.
 
-    ``None`` (nothing kept on disk) when the variable is set but empty.
+    ``None`` (nothing kept on disk) when the variable is set but empty (or blank).
+
+    Raises
+    ------
+    ConfigError
+        ``$ECOSEG_HASH_CACHE`` is a relative path (``sha256.json``), which named a different
+        cache file in every working folder: one line asking for an absolute one (``~/`` is
+        expanded). The command line checks it before any work.
 
     Examples
     --------
@@ -168,7 +177,16 @@ def hash_cache_path() -> Path | None:
     """
     env = os.environ.get(ENV_HASH_CACHE)
     if env is not None:
-        return Path(env).expanduser() if env.strip() else None
+        if not env.strip():
+            return None
+        path = Path(env).expanduser()
+        if not path.is_absolute():
+            raise ConfigError(
+                f"{ENV_HASH_CACHE}={env}: a relative path, which names a different hash cache "
+                f"file in each working folder; set it to an absolute path (from here: "
+                f"{path.absolute()}), or empty to keep none"
+            )
+        return path
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("ecoseg")) / "sha256.json"

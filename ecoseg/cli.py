@@ -27,6 +27,7 @@ from ecoseg._cli import (
     show_progress,
 )
 from ecoseg._formats_cli import add_export, add_import
+from ecoseg._hashing import hash_cache_path
 from ecoseg._info_cli import add_info
 from ecoseg._paths import check_outside_store
 from ecoseg._segment_cli import add_segment
@@ -460,6 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         source_date_epoch()  # before SciPy loads: NumPy reads it with int() then
+        hash_cache_path()  # a relative ECOSEG_HASH_CACHE: refused before any work
         check_outputs(args)
         with one_line_warnings():
             code = int(args.func(args) or 0)

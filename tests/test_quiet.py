@@ -140,6 +140,30 @@ def test_weights_download_takes_quiet(quiet, fake_download, capfd):
         assert BAR.search(err), err
 
 
+def test_weights_download_shows_no_known_hash_advice(fake_download, capfd, monkeypatch):
+    """pooch's "Use this value as the 'known_hash' argument of 'pooch.retrieve' ..." (the
+    manifest has no sha256 for the variants) meant nothing to a user of ``weights download``:
+    gone, while the bar and the line naming the URL stay, also after a quiet download (pooch's
+    logger, made outside ``logging``'s tree, kept the level a quiet one had set in its cache:
+    the URL line was gone for the rest of the process); pooch's logger is left as it was."""
+    import sys
+
+    import pooch
+
+    logger = pooch.get_logger()
+    for handler in logger.handlers:  # the stderr of the test that imported pooch: this one's
+        monkeypatch.setattr(handler, "stream", sys.stderr)
+    before = (logger.level, list(logger.filters))
+    assert main(["weights", "download", "sam2.1-tiny", "--quiet"]) == 0
+    fake_download.unlink()  # downloaded again below, with the bar and the URL
+    capfd.readouterr()
+    assert main(["weights", "download", "sam2.1-tiny"]) == 0
+    _, err = capfd.readouterr()
+    assert "known_hash" not in err and "pooch.retrieve" not in err, err
+    assert BAR.search(err) and "Downloading data from" in err, err
+    assert (logger.level, list(logger.filters)) == before
+
+
 def test_edit_shows_its_progress(work, tmp_path, capsys):
     """``ecoseg edit`` (a merge, a split, a delete) backed up and rewrote every frame of a
     track in silence (a track present for 14 s of 720p: 31 s) and refused ``--quiet``; now

@@ -41,6 +41,7 @@ from __future__ import annotations
 import filecmp
 import functools
 import json
+import logging
 import os
 import shutil
 from dataclasses import dataclass
@@ -413,6 +414,15 @@ def _adopt(name: str, source: str | os.PathLike, overwrite: bool) -> Path:
     return path
 
 
+def _pooch_lines(progress: bool, record: logging.LogRecord) -> bool:
+    """pooch's log filter during :func:`download`: its "Downloading data from ..." line only
+    with ``progress`` (a progress line too), and never its "Use this value as the 'known_hash'
+    argument of 'pooch.retrieve' ..." (advice to a pooch caller, not to a user)."""
+    if record.levelno >= logging.WARNING:
+        return True
+    return progress and "'known_hash' argument" not in str(record.msg)
+
+
 def download(
     name: str,
     *,
@@ -428,7 +438,9 @@ def download(
     name : str
         Variant name (e.g. ``"sam2.1-tiny"``).
     progress : bool
-        Show a progress bar, and pooch's lines on stderr (the URL, the sha256 computed).
+        Show a progress bar and pooch's line naming the URL and the file on stderr (not its
+        advice to pass the sha256 computed as ``pooch.retrieve``'s ``known_hash``, which
+        means nothing to a user: the sha256 is recorded in ``FILE.sha256``).
     url : str, optional
         Download from here instead of the manifest URL (a mirror; ``file://`` works).
     checkpoint : path, optional
@@ -472,9 +484,8 @@ def download(
     known = entry.get("sha256")
     downloader = _copy_local if source.startswith("file://") else None
     logger = pooch.get_logger()
-    level = logger.level
-    if not progress:  # its "Downloading data from ..." and hash lines: progress lines too
-        logger.setLevel("WARNING")
+    lines = functools.partial(_pooch_lines, progress)
+    logger.addFilter(lines)  # not setLevel: this logger outside logging's tree caches levels
     try:
         fetched = pooch.retrieve(
             source,
@@ -490,7 +501,7 @@ def download(
             f"{name}: cannot download {entry['file']} from {source} ({reason}); {by_hand}"
         ) from None
     finally:
-        logger.setLevel(level)
+        logger.removeFilter(lines)
     path = Path(fetched)
     record = _hash_record(path)
     if not existed or (known and not record.is_file()):

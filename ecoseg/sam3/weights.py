@@ -435,7 +435,7 @@ def download(
     token : str, optional
         Hub token; default: the one ``huggingface_hub`` finds (login or ``HF_TOKEN``).
     progress : bool
-        Show ``huggingface_hub``'s progress bars.
+        Show ``huggingface_hub``'s progress bars (``False`` turns them off for this call only).
     overwrite : bool
         Let ``checkpoint`` replace a different checkpoint already in the cache.
 
@@ -500,8 +500,10 @@ def _hub_fetch(entry: dict, files: list[str], target: Path, token, progress: boo
         raise _HubError("network", problem)
     made = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
-    if not progress:
-        huggingface_hub.utils.disable_progress_bars()
+    hub_utils = huggingface_hub.utils
+    silence = not progress and not hub_utils.are_progress_bars_disabled()
+    if silence:  # for this download only: it was off for the rest of the process
+        hub_utils.disable_progress_bars()
     try:
         for filename in files:
             try:
@@ -517,6 +519,9 @@ def _hub_fetch(entry: dict, files: list[str], target: Path, token, progress: boo
         if made and not any(_is_download(p, target) for p in target.rglob("*")):
             shutil.rmtree(target, ignore_errors=True)
         raise
+    finally:
+        if silence:
+            hub_utils.enable_progress_bars()
 
 
 def _hub_endpoint() -> str:

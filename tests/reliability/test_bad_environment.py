@@ -5,7 +5,8 @@ variable and its value before any work, or (a blank folder) taken as unset.
 (``2024-03-15``) or an empty value was a ``ValueError`` traceback from inside NumPy, which
 reads it with ``int()`` when SciPy loads, or from ``ecoseg.provenance.created``; ``-5`` and
 ``1e9`` were taken. ``ECOSEG_WEIGHTS_DIR`` of spaces was a weights cache in a folder named by
-the spaces; a relative one (``weights``) a different cache in every working folder.
+the spaces; a relative one (``weights``) a different cache in every working folder, and so
+was a relative ``ECOSEG_HASH_CACHE`` (``sha256.json``) a different hash cache file.
 ``HF_ENDPOINT`` of no web address was *cannot reach None:80*.
 """
 
@@ -95,6 +96,45 @@ def test_a_weights_dir_under_home_is_not_relative(tmp_path, cli, monkeypatch):
     code, out, err = cli("weights", "path", "sam2.1-tiny")
     assert code == 0, err
     assert out.strip() == str(tmp_path / "weights" / "sam2.1_hiera_tiny.pt")
+
+
+@pytest.mark.parametrize("relative", ["sha256.json", "./cache/sha256.json", "../sha256.json"])
+def test_a_relative_hash_cache_is_refused(relative, tmp_path, cli, monkeypatch):
+    """A relative ``ECOSEG_HASH_CACHE`` named a different cache file in each working folder
+    (a video hashed from one folder was read again from the next): one line asking for an
+    absolute path and naming the one it would be from here, before any work."""
+    here = tmp_path / "project"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    monkeypatch.setenv("ECOSEG_HASH_CACHE", relative)
+    code, out, err = cli(*SYNTH, "-o", here / "clip")
+    assert_one_line_error(
+        code, err, f"ECOSEG_HASH_CACHE={relative}: a relative path", "absolute path", str(here)
+    )
+    assert out == ""
+    assert sorted(tmp_path.rglob("*")) == [here]
+
+
+def test_a_relative_hash_cache_is_refused_by_the_hashing_itself(tmp_path, monkeypatch):
+    """From Python, where no command line checks it first: the first cached hash says so."""
+    from ecoseg._hashing import CACHE_MIN_BYTES, cached_sha256_file
+
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"\0" * CACHE_MIN_BYTES)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ECOSEG_HASH_CACHE", "sha256.json")
+    with pytest.raises(ConfigError) as info:
+        cached_sha256_file(big)
+    assert_names(info, "ECOSEG_HASH_CACHE=sha256.json: a relative path", str(tmp_path))
+    assert not (tmp_path / "sha256.json").exists()
+
+
+def test_a_hash_cache_under_home_is_not_relative(tmp_path, monkeypatch):
+    from ecoseg._hashing import hash_cache_path
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("ECOSEG_HASH_CACHE", "~/sha256.json")
+    assert hash_cache_path() == tmp_path / "sha256.json"
 
 
 @pytest.mark.parametrize("endpoint", ["", "huggingface.co", "ftp://mirror"])

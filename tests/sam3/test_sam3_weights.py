@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -188,6 +189,46 @@ def test_offline_download_fails_at_once_in_one_line(cache, offline, monkeypatch,
         assert needle in err[0]
     assert calls == []  # the hub is never asked
     assert not (cache / "sam3").exists()
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["done", "failed"])
+def test_progress_false_turns_the_hub_bars_off_for_this_download_only(cache, monkeypatch, fails):
+    """``download(progress=False)`` turned ``huggingface_hub``'s bars off for the rest of the
+    process (a later download, or a model fetched by another library, drew none): now only
+    during the download, done or failed; a user's own setting is left as it was."""
+    from huggingface_hub.utils import (
+        are_progress_bars_disabled,
+        disable_progress_bars,
+        enable_progress_bars,
+    )
+
+    files = {"sam3.pt": b"weights", "vocab.json": b"{}", "merges.txt": b"#version: 0.2\n"}
+    during = []
+    fake = _fake_hub(files, [])
+
+    def download(**kwargs):
+        during.append(are_progress_bars_disabled())
+        if fails:
+            raise OSError("connection reset by peer")
+        return fake(**kwargs)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    if are_progress_bars_disabled():  # HF_HUB_DISABLE_PROGRESS_BARS=1 when the hub loaded
+        pytest.skip("the hub's bars are off by its environment variable")
+    try:
+        for user_off in (False, True):
+            if user_off:
+                disable_progress_bars()
+            during.clear()
+            shutil.rmtree(cache, ignore_errors=True)  # downloaded again, not a cached no-op
+            try:
+                weights.download("sam3", progress=False)
+            except CheckpointError:
+                assert fails
+            assert during and all(during)
+            assert are_progress_bars_disabled() == user_off
+    finally:
+        enable_progress_bars()
 
 
 @pytest.mark.parametrize("partial", [False, True], ids=["nothing", "partial"])
