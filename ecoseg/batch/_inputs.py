@@ -94,6 +94,7 @@ output folder
 
 def check_folder_rate(fps: Any, videos: Sequence[str]) -> float:
     """``fps`` as a rate, for videos that are all local image folders (one-line errors)."""
+    from ecoseg.io._common import not_a_folder
     from ecoseg.io.folder import check_fps
 
     try:
@@ -103,8 +104,8 @@ def check_folder_rate(fps: Any, videos: Sequence[str]) -> float:
     for video in videos:
         if is_url(video) or not Path(local_path(video)).is_dir():
             raise ConfigError(
-                f"{redact_url(video)}: fps (--fps) applies to image folders only; a video file "
-                "is timed by its own timestamps (give the image folders a batch of their own)"
+                f"{redact_url(video)}: fps (--fps) applies to image folders only; it is "
+                f"{not_a_folder(local_path(video))} (give the image folders a batch of their own)"
             )
     return rate
 

@@ -39,7 +39,8 @@ __all__ = ["check_out_arg", "segment"]
 def check_out_arg(prompts: Any, out: Any) -> None:
     """Refuse a mask store given as :func:`segment`'s ``prompts`` (its second positional
     argument: ``segment(video, "masks.zarr")`` read it as a prompt file), a missing ``out``
-    and a zarr object given as ``out`` (a ``Store``: the run creates its store at a path).
+    and an ``out`` that is no path or URL (a zarr ``Store``: the run creates its store at a
+    path; an opened MaskStore: its path).
 
     Examples
     --------
@@ -61,6 +62,10 @@ def check_out_arg(prompts: Any, out: Any) -> None:
     Traceback (most recent call last):
     ...
     ecoseg.errors.StoreError: segment: out must be the path or URL of the mask store to ...
+    >>> check_out_arg(None, 3)
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.StoreError: segment: out must be ... to write, got 3 (segment creates the ...
     """
     if isinstance(prompts, str | os.PathLike):
         text = os.fspath(prompts).rstrip("/\\")
@@ -72,11 +77,17 @@ def check_out_arg(prompts: Any, out: Any) -> None:
             )
     if out is None:
         raise TypeError("segment() needs the mask store to write: pass out=PATH (a .zarr path)")
-    if type(out).__module__.split(".")[0] == "zarr":  # a Store object (zarr not imported here)
-        raise StoreError(  # (anything else that is no path: the store's Location says why)
-            f"segment: out must be the path or URL of the mask store to write, got "
-            f"{short_repr(out)} (segment creates the store, locks it and records where it is: "
-            "pass where, such as out='masks.zarr' or 'memory://masks.zarr', not a zarr object)"
+    if not isinstance(out, str | os.PathLike):  # 3 was "not a path, URL or zarr store"
+        from ecoseg.store._util import path_hint
+
+        zarr_object = type(out).__module__.split(".")[0] == "zarr"  # (zarr not imported here)
+        why = path_hint(out) or (
+            " (segment creates the store, locks it and records where it is: pass where, such "
+            f"as out='masks.zarr' or 'memory://masks.zarr'{', not a zarr object' * zarr_object})"
+        )
+        raise StoreError(
+            "segment: out must be the path or URL of the mask store to write, got "
+            f"{short_repr(out)}{why}"
         )
 
 

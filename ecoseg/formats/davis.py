@@ -15,7 +15,8 @@ are no such grid); palette (``P``) or greyscale (``L``) PNGs, RGB PNGs in the
 DAVIS palette's colours, or 1-bit PNGs (mode ``1``, as tools save a single object's mask: 0 is
 background, 1 is object 1). In a palette PNG (or its colours) 255 is DAVIS's void: those pixels
 are left empty, with a :class:`VoidPixelsWarning`; a greyscale PNG's 255 is object 255 (a
-0/255 mask, as tools save one object's).
+0/255 mask, as tools save one object's). Images that are not PNG (a mask saved as JPEG) are
+not read, named by a :class:`NotPngWarning`.
 """
 
 from __future__ import annotations
@@ -48,6 +49,57 @@ VOID = 255
 
 class VoidPixelsWarning(UserWarning):
     """DAVIS PNGs with void pixels (value 255 of a palette PNG), imported as background."""
+
+
+class NotPngWarning(UserWarning):
+    """A folder of PNG masks (a DAVIS import, or the truth of :func:`ecoseg.metrics.evaluate`)
+    also holds images that are not PNG (a mask saved as JPEG): they are not read, and their
+    frames are not imported or scored; the warning names them."""
+
+
+#: Image files that are no PNG mask (a mask saved as JPEG has its object ids blurred).
+OTHER_IMAGES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
+
+#: Why a folder's images that are not PNG are not read (after what the folder holds, masks).
+PNG_ONLY = "are read from PNG files only (JPEG changes the pixel values that are object ids)"
+
+
+def other_images(folder: Path) -> list[str]:
+    """The names of the images in ``folder`` that are not PNG, sorted."""
+    return sorted(p.name for p in folder.iterdir() if p.suffix.lower() in OTHER_IMAGES)
+
+
+def warn_other_images(folder: Path | str, done: str, *, masks: str = "masks") -> None:
+    """Warn once (:class:`NotPngWarning`) naming the images of a folder of PNG masks that are
+    not PNG (``00003.jpg`` among ``00000.png`` ...): they are skipped, their frames not
+    ``done`` (``"imported"``, ``"scored"``); until stop 60 an import skipped them without a
+    word. ``masks``: what the folder holds, in the message (``"truth masks"``).
+
+    Examples
+    --------
+    >>> import tempfile, warnings
+    >>> d = Path(tempfile.mkdtemp())
+    >>> for name in ("00000.png", "00001.jpg", "00002.JPEG"):
+    ...     (d / name).touch()
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_other_images(d, "imported")
+    >>> print(str(caught[0].message).removeprefix(str(d)))
+    : 2 images that are not PNG (00001.jpg, 00002.JPEG), not read: their frames are not \
+imported; masks are read from PNG files only (JPEG changes the pixel values that are object ids)
+    """
+    held = other_images(Path(folder))
+    if not held:
+        return
+    if len(held) == 1:
+        what = f"{Path(folder) / held[0]}: not a PNG, not read: its frame is not {done}"
+    else:
+        shown = ", ".join(held[:5]) + (", ..." if len(held) > 5 else "")
+        what = (
+            f"{folder}: {len(held)} images that are not PNG ({shown}), not read: their "
+            f"frames are not {done}"
+        )
+    warn(f"{what}; {masks} {PNG_ONLY}", NotPngWarning)
 
 
 #: the dict :func:`read` keeps the void pixels it finds in, while :func:`keeping_void` is open
@@ -219,6 +271,7 @@ def _from_colours(rgb: np.ndarray, path: Path) -> np.ndarray:
 def read(path: Path, *, width: int, height: int) -> Annotations:
     """Read a folder of DAVIS PNG masks."""
     files = frame_files(path)
+    warn_other_images(path, "imported")
     instances = []
     ids: set[int] = set()
     voids: list[str] = []

@@ -14,10 +14,12 @@ from ecoseg.errors import VideoError
 
 __all__ = [
     "DEFAULT_FPS",
+    "IMAGE_SUFFIXES",
     "check_fps",
     "check_path",
     "describe_error",
     "missing_video",
+    "not_a_folder",
     "release_freed_memory",
 ]
 
@@ -25,6 +27,9 @@ __all__ = [
 #: ``fps`` (frame ``i`` at ``i / DEFAULT_FPS`` s), and a video stream with neither
 #: timestamps nor a declared rate. The one place this number lives.
 DEFAULT_FPS = 30.0
+
+#: File name endings read as images when a folder is opened (compared case-insensitively).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 
 
 def missing_video(path: object) -> str:
@@ -38,6 +43,23 @@ def missing_video(path: object) -> str:
     'dive.mp4: no such file or directory'
     """
     return f"{path}: no such file or directory"
+
+
+def not_a_folder(path: object) -> str:
+    """What a file given a frame rate is, in the one wording of ``segment``, ``batch``,
+    ``import`` and a study's ``fps:``: a rate times an image folder only, not a single image
+    (``photo.jpg --fps 5`` was called a video file) nor a video file.
+
+    Examples
+    --------
+    >>> not_a_folder("reef/photo.JPG")
+    'a single image (a photograph), which has no time axis'
+    >>> not_a_folder("dive.mp4")
+    'a video file, timed by its own timestamps'
+    """
+    if os.path.splitext(os.fspath(path))[1].lower() in IMAGE_SUFFIXES:  # type: ignore[arg-type]
+        return "a single image (a photograph), which has no time axis"
+    return "a video file, timed by its own timestamps"
 
 
 def check_fps(fps: object, where: object = "", *, text: bool = False) -> float:

@@ -13,7 +13,13 @@ import numpy as np
 
 from ecoseg._hashing import cached_digest, update_from_file
 from ecoseg.errors import VideoError
-from ecoseg.io._common import DEFAULT_FPS, check_fps, check_path, describe_error
+from ecoseg.io._common import (
+    DEFAULT_FPS,
+    IMAGE_SUFFIXES,
+    check_fps,
+    check_path,
+    describe_error,
+)
 from ecoseg.io.reader import Frame, VideoReader
 
 __all__ = [
@@ -33,8 +39,6 @@ __all__ = [
     "same_frame_twice",
 ]
 
-#: File name endings read as images when a folder is opened (compared case-insensitively).
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 #: File name endings of video files (compared case-insensitively): a folder of images that
 #: holds none but holds one of these names it (a folder ``clip.mp4`` holding ``video.mp4``);
 #: napari's reader and ``ecoseg info`` take these names for videos. MPEG-TS (``.ts``,

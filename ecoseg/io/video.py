@@ -30,7 +30,7 @@ import os
 
 from ecoseg._hashing import cached_digest
 from ecoseg.errors import VideoError
-from ecoseg.io._common import check_path
+from ecoseg.io._common import check_path, not_a_folder
 from ecoseg.io.folder import (
     DEFAULT_FPS,
     IMAGE_SUFFIXES,
@@ -99,7 +99,7 @@ def open_video(
     ecoseg.errors.VideoError
         Missing, unreadable, empty or non-video input, no video stream, zero frames, a folder
         without images or with images of different sizes, a crop outside the frame, a bad size,
-        ``fps`` that is not a number above 0, or ``fps`` for a video file.
+        ``fps`` that is not a number above 0, or ``fps`` for a video file or a single image.
 
     Examples
     --------
@@ -116,10 +116,7 @@ def open_video(
     if p.is_dir():
         return ImageFolderReader(p, size=size, crop=crop, fps=fps)
     if fps is not None:
-        raise VideoError(
-            f"{p}: fps (--fps) applies to image folders only; a video file is timed by its own "
-            "timestamps"
-        )
+        raise VideoError(f"{p}: fps (--fps) applies to image folders only; it is {not_a_folder(p)}")
     return VideoFileReader(p, size=size, crop=crop)
 
 

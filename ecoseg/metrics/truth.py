@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg.formats.davis import PNG_ONLY, NotPngWarning, other_images, warn_other_images
+
 __all__ = [
     "NotPngWarning",
     "VoidPixels",
@@ -83,39 +85,21 @@ def _png_folders_note(folder: Path) -> str:
     )
 
 
-#: Image files that are no PNG mask (a mask saved as JPEG has its object ids blurred).
-_OTHER_IMAGES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
-
-#: Why a truth folder's images that are not PNG are not read.
-_PNG_ONLY = (
-    "truth masks are read from PNG files only (JPEG changes the pixel values that are object ids)"
-)
-
-
-class NotPngWarning(UserWarning):
-    """A folder of PNG truth masks also holds images that are not PNG (a mask saved as JPEG):
-    they are not read, and their frames are not scored; the warning names them."""
-
-
-def _other_images(folder: Path) -> list[str]:
-    """The names of the images in ``folder`` that are not PNG, sorted."""
-    return sorted(p.name for p in folder.iterdir() if p.suffix.lower() in _OTHER_IMAGES)
-
-
 def _other_images_note(folder: Path) -> str:
     """``"; it holds images that are not PNG (00000.jpg, ...): truth masks are read from PNG
     files only"``, or ``""``: the end of the refusal of a folder of masks saved as JPEG."""
-    held = _other_images(folder)
+    held = other_images(folder)
     if not held:
         return ""
     shown = ", ".join(held[:2]) + (", ..." if len(held) > 2 else "")
-    return f"; it holds images that are not PNG ({shown}): {_PNG_ONLY}"
+    return f"; it holds images that are not PNG ({shown}): truth masks {PNG_ONLY}"
 
 
-def warn_other_images(folder: Any) -> None:
+def warn_not_png(folder: Any) -> None:
     """Warn once (:class:`NotPngWarning`) naming the images of a folder of PNG truth masks
     that are not PNG (``00003.jpg`` among ``00000.png`` ...): they are skipped, and only the
-    frames of the PNGs are scored; until stop 60 they were skipped without a word.
+    frames of the PNGs are scored; until stop 60 they were skipped without a word
+    (:func:`ecoseg.formats.davis.warn_other_images`, as an import of the folder says it).
 
     Examples
     --------
@@ -125,25 +109,12 @@ def warn_other_images(folder: Any) -> None:
     ...     (d / name).touch()
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     warn_other_images(d)
+    ...     warn_not_png(d)
     >>> print(str(caught[0].message).removeprefix(str(d)))
-    /00001.jpg: not a PNG, not read: its frame is not scored; truth masks are read from PNG files \
-only (JPEG changes the pixel values that are object ids)
+    /00001.jpg: not a PNG, not read: its frame is not scored; truth masks are read from PNG \
+files only (JPEG changes the pixel values that are object ids)
     """
-    from ecoseg._warn import warn
-
-    held = _other_images(Path(folder))
-    if not held:
-        return
-    if len(held) == 1:
-        what = f"{Path(folder) / held[0]}: not a PNG, not read: its frame is not scored"
-    else:
-        shown = ", ".join(held[:5]) + (", ..." if len(held) > 5 else "")
-        what = (
-            f"{folder}: {len(held)} images that are not PNG ({shown}), not read: their "
-            "frames are not scored"
-        )
-    warn(f"{what}; {_PNG_ONLY}", NotPngWarning)
+    warn_other_images(folder, "scored", masks="truth masks")
 
 
 def truth_from_pngs(folder: Any, pred: Any, out: Any, *, void: VoidPixels | None = None) -> Any:
@@ -178,12 +149,15 @@ def truth_from_pngs(folder: Any, pred: Any, out: Any, *, void: VoidPixels | None
     from ecoseg.store import MaskStore
 
     png_frames(folder, pred.n_frames)
-    warn_other_images(folder)
+    warn_not_png(folder)
     info = VideoInfo.of(pred)
     # evaluate scores the frames with a PNG, listed or not, and leaves the void out (which
     # the import keeps for it; this thread's warnings only: a warnings filter would be every
     # thread's)
-    with unsaid(UnannotatedFramesWarning, VoidPixelsWarning), keeping_void() as found:
+    with (
+        unsaid(UnannotatedFramesWarning, VoidPixelsWarning, NotPngWarning),
+        keeping_void() as found,
+    ):
         try:
             import_annotations(folder, "davis", info, out, chunk_frames=pred.chunk_frames)
         except SizeMismatch as exc:  # named as evaluate names the prediction

@@ -13,6 +13,28 @@ from ecoseg.errors import StoreError
 T = TypeVar("T")
 
 
+def path_hint(value: Any) -> str:
+    """What to pass instead of an opened MaskStore, the dataset of
+    :func:`~ecoseg.store.open_masks` or a table of :func:`~ecoseg.measure.measure` (these two
+    name their store in ``attrs["store"]``); empty for anything else.
+
+    Examples
+    --------
+    >>> path_hint(3)
+    ''
+    """
+    if type(value).__name__ == "MaskStore" and isinstance(getattr(value, "path", None), str):
+        return f" (an opened MaskStore: pass its path, {value.path!r})"
+    store = getattr(value, "attrs", None)
+    store = store.get("store") if isinstance(store, dict) else None
+    if not isinstance(store, str):
+        return ""
+    what = (
+        "a table of measure" if type(value).__name__ == "DataFrame" else "a dataset of open_masks"
+    )
+    return f" ({what}: pass its store, {store!r})"
+
+
 def short_error(exc: BaseException) -> str:
     """One line of at most ~160 characters describing ``exc``.
 

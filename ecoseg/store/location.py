@@ -16,24 +16,9 @@ from typing import Any
 from ecoseg._checks import short_repr
 from ecoseg._paths import as_local_path
 from ecoseg.errors import StoreError
+from ecoseg.store._util import path_hint
 
 __all__ = ["Location"]
-
-
-def _hint(value: Any) -> str:
-    """What to pass instead of an opened MaskStore, the dataset of
-    :func:`~ecoseg.store.open_masks` or a table of :func:`~ecoseg.measure.measure` (these two
-    name their store in ``attrs["store"]``); empty for anything else."""
-    if type(value).__name__ == "MaskStore" and isinstance(getattr(value, "path", None), str):
-        return f" (an opened MaskStore: pass its path, {value.path!r})"
-    store = getattr(value, "attrs", None)
-    store = store.get("store") if isinstance(store, dict) else None
-    if not isinstance(store, str):
-        return ""
-    what = (
-        "a table of measure" if type(value).__name__ == "DataFrame" else "a dataset of open_masks"
-    )
-    return f" ({what}: pass its store, {store!r})"
 
 
 class Location:
@@ -56,7 +41,9 @@ class Location:
             from zarr.abc.store import Store
 
             if not isinstance(path, Store):
-                raise StoreError(f"{short_repr(path)}: not a path, URL or zarr store{_hint(path)}")
+                raise StoreError(
+                    f"{short_repr(path)}: not a path, URL or zarr store{path_hint(path)}"
+                )
             self.obj, self.text = path, repr(path)
         if self.obj is None and not self.text.strip():  # "" would be the working folder
             raise StoreError(f"{self.text!r}: an empty path is not a store")

@@ -36,16 +36,11 @@ def parse_fps(value: Any, video: Path, source: str, ctx: str) -> float | None:
     if not (math.isfinite(value) and value > 0):
         raise ConfigError(f"{ctx} fps: must be a number of frames per second above 0, got {value}")
     if video.exists() and not video.is_dir():  # (a video moved away: its store was made)
-        from ecoseg.io.folder import IMAGE_SUFFIXES
+        from ecoseg.io._common import not_a_folder
 
-        what = (
-            "a single image (a photograph), which has no time axis"
-            if video.suffix.lower() in IMAGE_SUFFIXES
-            else "a video file, timed by its own timestamps"
-        )
         raise ConfigError(
-            f"{ctx} fps: applies to image folders only; {source} is {what} (set `fps:` on the "
-            "image folders' entries, not in `defaults:`)"
+            f"{ctx} fps: applies to image folders only; {source} is {not_a_folder(video)} (set "
+            "`fps:` on the image folders' entries, not in `defaults:`)"
         )
     return float(value)
 

@@ -100,6 +100,21 @@ def test_segment_names_a_zarr_store_given_as_out(clip, tmp_path, monkeypatch, ou
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("out", [3, b"masks.zarr", ["masks.zarr"]])
+def test_segment_names_any_out_that_is_no_path_as_a_zarr_store(clip, tmp_path, monkeypatch, out):
+    # out=3 said "3: not a path, URL or zarr store", as if a zarr store would do (segment
+    # refuses one): now the words of a zarr store given as out, without "not a zarr object"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError) as exc:
+        ecoseg.segment(clip.video, out=out, progress=False)
+    text = assert_names(
+        exc, "segment: out must be the path or URL of the mask store to write, got",
+        repr(out), "out='masks.zarr' or 'memory://masks.zarr')",
+    )  # fmt: skip
+    assert "zarr store" not in text and "zarr object" not in text
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("chunk_frames", [-1, 2.5, True, 0])  # 0: the default, without a word
 def test_measure_names_a_bad_chunk_frames(clip, chunk_frames):
     # 2.5 was read 2 frames at a time, without a word
@@ -395,7 +410,10 @@ def test_an_opened_mask_store_given_for_a_path_names_its_path(clip, tmp_path, ca
             MaskStore.open(store)
         else:
             ecoseg.segment(clip.video, out=store, engine="classical", progress=False)
-    assert_names(exc, "<ecoseg.MaskStore>: not a path", f"pass its path, {str(clip.truth)!r}")
+    said = (
+        "<ecoseg.MaskStore>: not a path" if call == "MaskStore.open" else "got <ecoseg.MaskStore>"
+    )
+    assert_names(exc, said, f"pass its path, {str(clip.truth)!r}")
 
 
 @pytest.mark.parametrize("call", ["synth", "measure", "cli synth"])

@@ -149,3 +149,20 @@ def test_open_video_refuses_a_rate_given_as_text(folder, tmp_path):
             call()
         assert_names(exc, str(folder), "bad fps '10'", "not text (fps=10)")
     assert not (tmp_path / "m.zarr").exists()
+
+
+@pytest.mark.parametrize("command", ["segment", "batch"])
+def test_a_rate_for_a_single_image_calls_it_an_image(command, tmp_path, cli):
+    """``--fps`` for one photograph is refused as for a video file, but the photograph was
+    called *a video file is timed by its own timestamps*; now it is a single image with no
+    time axis, in a study's words (``ecoseg.io._common.not_a_folder``)."""
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(np.zeros((32, 48, 3), np.uint8)).save(photo)
+    out = tmp_path / ("m.zarr" if command == "segment" else "campaign")
+    code, _, err = cli(command, photo, "-o", out, "--fps", "5", *TRACKER, "--quiet")
+    said = "--fps applies to image folders only; it is a single image (a photograph), which"
+    assert_one_line_error(code, err, str(photo), said, "has no time axis")
+    assert "video file" not in err
+    with pytest.raises(VideoError, match="it is a single image"):
+        ecoseg.open_video(photo, fps=5)
+    assert not out.exists()

@@ -318,3 +318,34 @@ def test_a_jpeg_among_png_truth_masks_is_named_once(clip, tmp_path, cli):
     ours = [w for w in caught if issubclass(w.category, UserWarning)]
     assert [w.category for w in ours] == [NotPngWarning], [str(w.message) for w in ours]
     assert result["scored_frames"] == len(list(masks.glob("*.png"))) == result["frames"] - 1
+
+
+def test_a_jpeg_among_png_masks_imported_as_davis_is_named_once(clip, tmp_path, cli):
+    """``ecoseg import --format davis`` skipped a mask saved as JPEG among the PNGs without a
+    word, its frame left empty; it now names it, once, as ``evaluate --truth`` does
+    (:class:`ecoseg.metrics.NotPngWarning`), and imports the PNGs as before."""
+    import warnings
+
+    from PIL import Image
+
+    from ecoseg.formats import import_annotations
+    from ecoseg.metrics import NotPngWarning
+
+    masks = tmp_path / "masks"
+    ecoseg.export(clip.truth, "davis", masks)
+    png = sorted(masks.glob("*.png"))[3]
+    Image.open(png).convert("RGB").save(masks / f"{png.stem}.jpg")
+    png.unlink()
+    out = tmp_path / "imported.zarr"
+    code, _, err = cli("import", masks, "--format", "davis", "--video", clip.video, "-o", out)
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if line.startswith("ecoseg: warning: ")]
+    said = [line for line in lines if "not a PNG" in line]
+    jpg = masks / f"{png.stem}.jpg"
+    assert len(said) == 1 and f"{jpg}: not a PNG, not read: its frame is not imported" in said[0]
+    assert "masks are read from PNG files only" in said[0], err
+    assert out.exists()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        import_annotations(masks, "davis", clip.video, tmp_path / "again.zarr")
+    assert [w.category for w in caught].count(NotPngWarning) == 1, [str(w.message) for w in caught]
