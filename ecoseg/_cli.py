@@ -70,6 +70,15 @@ class OneLineParser(argparse.ArgumentParser):
     ecoseg: error: segment: argument --device: invalid choice: 'tpu' ...--help`)
     """
 
+    #: The subcommands this parser was given (:meth:`add_subparsers`), for
+    #: :func:`command_parser`; None without.
+    commands: argparse._SubParsersAction | None = None
+
+    def add_subparsers(self, **kwargs):
+        """argparse's, kept as :attr:`commands` (argparse itself keeps it only privately)."""
+        self.commands = super().add_subparsers(**kwargs)
+        return self.commands
+
     def parse_known_args(self, args=None, namespace=None):
         """A subcommand refuses words it does not know itself, so the error names it and its
         ``--help`` (the top parser said ``unrecognized arguments`` and pointed to
@@ -619,8 +628,8 @@ def command_parser(sub: argparse._SubParsersAction, name: str) -> argparse.Argum
     command, *actions = name.split()
     parser = sub.choices.get(command)
     for action in actions:
-        subs = parser._subparsers._group_actions[0].choices if parser and parser._subparsers else {}
-        parser = subs.get(action)
+        commands = getattr(parser, "commands", None)
+        parser = commands.choices.get(action) if commands is not None else None
     return parser
 
 
