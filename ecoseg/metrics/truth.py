@@ -95,28 +95,6 @@ def _other_images_note(folder: Path) -> str:
     return f"; it holds images that are not PNG ({shown}): truth masks {PNG_ONLY}"
 
 
-def warn_not_png(folder: Any) -> None:
-    """Warn once (:class:`NotPngWarning`) naming the images of a folder of PNG truth masks
-    that are not PNG (``00003.jpg`` among ``00000.png`` ...): they are skipped, and only the
-    frames of the PNGs are scored; until stop 60 they were skipped without a word
-    (:func:`ecoseg.formats.davis.warn_other_images`, as an import of the folder says it).
-
-    Examples
-    --------
-    >>> import tempfile, warnings
-    >>> d = Path(tempfile.mkdtemp())
-    >>> for name in ("00000.png", "00001.jpg"):
-    ...     (d / name).touch()
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     warn_not_png(d)
-    >>> print(str(caught[0].message).removeprefix(str(d)))
-    /00001.jpg: not a PNG, not read: its frame is not scored; truth masks are read from PNG \
-files only (JPEG changes the pixel values that are object ids)
-    """
-    warn_other_images(folder, "scored", masks="truth masks")
-
-
 def truth_from_pngs(folder: Any, pred: Any, out: Any, *, void: VoidPixels | None = None) -> Any:
     """A truth store at ``out`` from a DAVIS-style PNG folder of some or all frames of ``pred``.
 
@@ -149,7 +127,7 @@ def truth_from_pngs(folder: Any, pred: Any, out: Any, *, void: VoidPixels | None
     from ecoseg.store import MaskStore
 
     png_frames(folder, pred.n_frames)
-    warn_not_png(folder)
+    warn_other_images(folder, "scored", masks="truth masks")  # (the import's own: unsaid)
     info = VideoInfo.of(pred)
     # evaluate scores the frames with a PNG, listed or not, and leaves the void out (which
     # the import keeps for it; this thread's warnings only: a warnings filter would be every
