@@ -52,7 +52,7 @@ from ecoseg.study.manifest import (
 )
 from ecoseg.study.moved import check_renamed, moved_truths, moved_videos
 from ecoseg.study.records import Study, VideoSpec
-from ecoseg.study.segmenting import raise_in_study, segment_videos
+from ecoseg.study.segmenting import raise_in_study, segment_videos, study_cancelled
 from ecoseg.study.species_models import check_model_versions, read_species_model
 
 __all__ = ["StudyResult", "run_study"]
@@ -597,7 +597,7 @@ def _stop_if_cancelled(cancel: Any, place: str, when: str) -> None:
     """Raise :class:`~ecoseg.errors.Cancelled` if ``cancel`` is set, between the steps after
     the segmentation (each video's tables, the combined tables, the report), each of which is
     written whole or not at all: ``place`` names the study entry or file, ``when`` the step
-    not started, in :func:`~ecoseg.study.segmenting.study_cancelled`'s words.
+    not started, as :func:`~ecoseg.study.segmenting.study_cancelled` words it.
 
     Examples
     --------
@@ -612,10 +612,7 @@ def _stop_if_cancelled(cancel: Any, place: str, when: str) -> None:
     from ecoseg.engine._runtime import is_cancelled
 
     if is_cancelled(cancel):
-        raise Cancelled(
-            f"{place} cancelled {when}; the same run_study call (ecoseg study) again continues "
-            "the study"
-        )
+        raise study_cancelled(Cancelled(f"cancelled {when}"), place)
 
 
 def _check_truths(study: Study, stores: dict[str, Path]) -> None:
