@@ -10,7 +10,7 @@ from suite_helpers import child_env
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-NAMES = ("measurements", "quickstart", "report")
+NAMES = ("measurements", "quickstart", "report", "species")
 
 
 def test_the_notebooks_are_there():
