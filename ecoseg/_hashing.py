@@ -36,6 +36,7 @@ __all__ = [
     "CACHE_MIN_BYTES",
     "ENV_HASH_CACHE",
     "SETTLE_NS",
+    "absolute_env_path",
     "cached_digest",
     "cached_sha256_file",
     "file_stamp",
@@ -152,6 +153,49 @@ def may_cache(files: Sequence[str | os.PathLike], stamps: Sequence[Sequence[int]
         return False
 
 
+def absolute_env_path(variable: str, value: str, names: str, other: str = "") -> Path:
+    """The path an environment variable's ``value`` names, ``~/`` expanded, refused when
+    relative: it named a different ``names`` in every working folder. The one wording of
+    ``$ECOSEG_HASH_CACHE`` (:func:`hash_cache_path`) and ``$ECOSEG_WEIGHTS_DIR``
+    (:func:`ecoseg.sam2.weights.cache_dir`). Here, not in :mod:`ecoseg._paths`, because the
+    helpers of the lowest layer import ``errors`` only (docs/architecture.md), and the
+    weights code imports this module already.
+
+    Parameters
+    ----------
+    variable : str
+        The variable's name, as the message shows it.
+    value : str
+        Its value (set, not blank: the caller decides what those mean).
+    names : str
+        What the path names (``weights cache``), for the message.
+    other : str
+        Another choice, added to the message (``, or empty to keep none``).
+
+    Raises
+    ------
+    ConfigError
+        ``value`` is a relative path: one line naming the variable and value and asking for
+        an absolute path (the path it named from here shown).
+
+    Examples
+    --------
+    >>> absolute_env_path("ECOSEG_HASH_CACHE", "/tmp/h.json", "hash cache file").name
+    'h.json'
+    >>> absolute_env_path("ECOSEG_WEIGHTS_DIR", "weights", "weights cache")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: ECOSEG_WEIGHTS_DIR=weights: a relative path, which names a ...
+    """
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        raise ConfigError(
+            f"{variable}={value}: a relative path, which names a different {names} in each "
+            f"working folder; set it to an absolute path (from here: {path.absolute()}){other}"
+        )
+    return path
+
+
 def hash_cache_path() -> Path | None:
     """The cache file: ``$ECOSEG_HASH_CACHE``, else ``sha256.json`` in the user cache dir.
 
@@ -179,14 +223,7 @@ def hash_cache_path() -> Path | None:
     if env is not None:
         if not env.strip():
             return None
-        path = Path(env).expanduser()
-        if not path.is_absolute():
-            raise ConfigError(
-                f"{ENV_HASH_CACHE}={env}: a relative path, which names a different hash cache "
-                f"file in each working folder; set it to an absolute path (from here: "
-                f"{path.absolute()}), or empty to keep none"
-            )
-        return path
+        return absolute_env_path(ENV_HASH_CACHE, env, "hash cache file", ", or empty to keep none")
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("ecoseg")) / "sha256.json"

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from ecoseg._hashing import sha256_file
+from ecoseg._hashing import absolute_env_path, sha256_file
 from ecoseg._paths import check_file, check_overwrite
 from ecoseg.errors import CheckpointError, ConfigError
 
@@ -147,12 +147,7 @@ def cache_dir() -> Path:
     """
     env = os.environ.get(ENV_DIR)
     if env and env.strip():  # blank as unset: "  " was a folder named two spaces
-        path = Path(env).expanduser()
-        if not path.is_absolute():
-            raise ConfigError(
-                f"{ENV_DIR}={env}: a relative path, which names a different weights cache in "
-                f"each working folder; set it to an absolute path (from here: {path.absolute()})"
-            )
+        path = absolute_env_path(ENV_DIR, env, "weights cache")
         if path.exists() and not path.is_dir():
             raise ConfigError(
                 f"{ENV_DIR}={env}: a file, not a folder; it names the folder of the weights "

@@ -41,8 +41,11 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlparse
@@ -500,28 +503,53 @@ def _hub_fetch(entry: dict, files: list[str], target: Path, token, progress: boo
         raise _HubError("network", problem)
     made = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
-    hub_utils = huggingface_hub.utils
-    silence = not progress and not hub_utils.are_progress_bars_disabled()
-    if silence:  # for this download only: it was off for the rest of the process
-        hub_utils.disable_progress_bars()
+    # for this download only: it was off for the rest of the process
+    silence = not progress and not huggingface_hub.utils.are_progress_bars_disabled()
     try:
-        for filename in files:
-            try:
-                huggingface_hub.hf_hub_download(
-                    repo_id=entry["repo"], filename=filename, local_dir=target, token=token
-                )
-            except Exception as exc:  # the hub's HTTP, auth and network errors
-                if _is_access_error(exc):
-                    raise _HubError("access") from None
-                reason = " ".join(str(exc).split())[:300] or type(exc).__name__
-                raise _HubError("failed", f"{filename} ({reason})") from None
+        with _hub_bars_off() if silence else contextlib.nullcontext():
+            for filename in files:
+                try:
+                    huggingface_hub.hf_hub_download(
+                        repo_id=entry["repo"], filename=filename, local_dir=target, token=token
+                    )
+                except Exception as exc:  # the hub's HTTP, auth and network errors
+                    if _is_access_error(exc):
+                        raise _HubError("access") from None
+                    reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+                    raise _HubError("failed", f"{filename} ({reason})") from None
     except _HubError:
         if made and not any(_is_download(p, target) for p in target.rglob("*")):
             shutil.rmtree(target, ignore_errors=True)
         raise
+
+
+@contextlib.contextmanager
+def _hub_bars_off() -> Iterator[None]:
+    """``huggingface_hub``'s progress bars off within; after, its settings as they were.
+
+    The hub keeps its global setting and each group's (``disable_progress_bars("peft")``) in
+    one dict, ``huggingface_hub.utils.tqdm.progress_bar_states``, which is not among its
+    documented names; its public calls cannot put a group's setting back
+    (``enable_progress_bars()`` clears them all: a group a user turned off drew bars again),
+    so the dict is copied before and put back, in place, after. A hub that keeps no such
+    dict gets its bars turned on again, as ``enable_progress_bars()`` does.
+    """
+    import huggingface_hub.utils
+
+    try:
+        states = importlib.import_module("huggingface_hub.utils.tqdm").progress_bar_states
+    except (ImportError, AttributeError):
+        states = None
+    saved = dict(states) if isinstance(states, dict) else None
+    huggingface_hub.utils.disable_progress_bars()
+    try:
+        yield
     finally:
-        if silence:
-            hub_utils.enable_progress_bars()
+        if saved is None:
+            huggingface_hub.utils.enable_progress_bars()
+        else:
+            states.clear()
+            states.update(saved)
 
 
 def _hub_endpoint() -> str:

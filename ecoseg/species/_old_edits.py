@@ -10,10 +10,11 @@ concept of exemplars alone unnamed (:func:`kept_visual`)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.species._edit_log import ATTR_KEY
 from ecoseg.species._edit_record import LABEL_KINDS, Edit
@@ -28,6 +29,7 @@ from ecoseg.species.edits import (
 )
 
 __all__ = [
+    "UncheckedMergeWarning",
     "kept_names",
     "kept_visual",
     "ranked_otherwise",
@@ -36,6 +38,13 @@ __all__ = [
     "unchecked_splits",
     "unmade_merges",
 ]
+
+
+class UncheckedMergeWarning(UserWarning):
+    """A merge of the store's log whose backups are gone (deleted, or damaged) cannot be
+    checked against today's rules (:func:`ranked_otherwise`, :func:`unmade_merges`): a
+    replay makes it as the log records it, with ``--merge``, which may name the merged track
+    otherwise than the old merge did; the warning names the store and the log entry."""
 
 
 def unchecked_splits(store) -> list[int]:
@@ -226,7 +235,7 @@ def ranked_otherwise(store) -> list[int]:
     >>> ranked_otherwise(clip.truth)
     []
     """
-    return _judged_merges(store)[0]
+    return _judged_merges(store).ranked_otherwise
 
 
 def unmade_merges(store) -> list[int]:
@@ -235,7 +244,10 @@ def unmade_merges(store) -> list[int]:
     or before merges left an ``unknown`` track unreviewed): no step makes them as they were,
     and a replay, which makes them with ``--merge``, may name the track otherwise; its step
     says so (:func:`ecoseg.report.reproduce.review_steps`). Judged as
-    :func:`ranked_otherwise` judges them.
+    :func:`ranked_otherwise` judges them; a merge whose backups are missing or damaged cannot
+    be judged, is not listed, and is made with ``--merge`` as the log records it, which an
+    :class:`UncheckedMergeWarning` says, one per merge (here only, so a report that asks
+    both functions warns once).
 
     Examples
     --------
@@ -244,16 +256,38 @@ def unmade_merges(store) -> list[int]:
     >>> unmade_merges(clip.truth)
     []
     """
-    return _judged_merges(store)[1]
+    judged = _judged_merges(store)
+    for n, merge in judged.unjudged:
+        warn(
+            f"{judged.store}: edit log entry {n}, --merge {','.join(map(str, merge.ids))}, "
+            "cannot be checked against today's rules (its backup or the next entry's is "
+            "missing or damaged) and is replayed as recorded, with --merge",
+            UncheckedMergeWarning,
+        )
+    return judged.unmade
 
 
-def _judged_merges(store) -> tuple[list[int], list[int]]:
-    """The log numbers of the store's merges :func:`ranked_otherwise` lists, and those
-    :func:`unmade_merges` lists."""
+@dataclass(frozen=True)
+class _JudgedMerges:
+    """The store's merges as :func:`_judged_merges` judged them."""
+
+    #: where the store is, for the warning's words
+    store: str
+    #: the log numbers :func:`ranked_otherwise` lists
+    ranked_otherwise: list[int]
+    #: the log numbers :func:`unmade_merges` lists
+    unmade: list[int]
+    #: log number and merge of those whose backups are missing or damaged
+    unjudged: list[tuple[int, Edit]]
+
+
+def _judged_merges(store) -> _JudgedMerges:
+    """The store's merges judged on the object tables just before and just after them."""
     from ecoseg.store import opened_store
 
     unranked: list[int] = []
     neither: list[int] = []
+    unjudged: list[tuple[int, Edit]] = []
     with opened_store(store) as s:
         meta = s.attrs.get(ATTR_KEY, {})
         log = list(meta.get("edits", []))
@@ -265,22 +299,30 @@ def _judged_merges(store) -> tuple[list[int], list[int]]:
                 continue  # undone at once: the replay makes neither
             try:
                 merge = Edit.from_dict(entry)
-                before = backup_attrs(s, int(entry["n"]))["objects_before"]
+                n = int(entry["n"])
+            except (ConfigError, KeyError, TypeError, ValueError):
+                continue  # a damaged log entry
+            try:
+                before = backup_attrs(s, n)["objects_before"]
                 table = (
                     meta["objects"]
                     if after is None
                     else backup_attrs(s, int(after["n"]))["objects_before"]
                 )
+            except (StoreError, KeyError, TypeError, ValueError):
+                unjudged.append((n, merge))  # its backups deleted or damaged
+                continue
+            try:
                 made = _class_of(table, merge.ids[0])
                 old = _class_of(edit_objects(before, replace(merge, unchecked=True)), merge.ids[0])
                 today = _class_of(edit_objects(before, merge), merge.ids[0])
-            except (StoreError, ConfigError, KeyError, TypeError, ValueError):
+            except (ConfigError, KeyError, TypeError, ValueError):
                 continue  # damaged, or refused today (two names of one rank: listed as such)
             if made == old != today:
-                unranked.append(int(entry["n"]))
+                unranked.append(n)
             elif made not in (old, today):
-                neither.append(int(entry["n"]))
-    return unranked, neither
+                neither.append(n)
+    return _JudgedMerges(str(s.path), unranked, neither, unjudged)
 
 
 def refused_reviews(store) -> list[int]:

@@ -68,6 +68,7 @@ from ecoseg.species._edit_record import (
 )
 from ecoseg.species._edit_writes import apply_from_backup, record_classification, write_steps
 from ecoseg.species._old_edits import (
+    UncheckedMergeWarning,
     kept_visual,
     refused_merges,
     refused_reviews,
@@ -80,6 +81,7 @@ __all__ = [
     "DroppedEditsWarning",
     "Review",
     "UnchangedEditWarning",
+    "UncheckedMergeWarning",
     "apply_edits",
     "check_log",
     "edit_log",

@@ -231,6 +231,58 @@ def test_progress_false_turns_the_hub_bars_off_for_this_download_only(cache, mon
         enable_progress_bars()
 
 
+#: the hub's bar settings a user made (calls of its public API), and the groups they decide
+BAR_SETTINGS = {
+    "group-off": [("disable", "peft.foo")],
+    "off-but-a-group": [("disable", None), ("enable", "peft.bar")],
+    "group-off-inside-on": [("disable", "peft"), ("enable", "peft.foo")],
+}
+BAR_GROUPS = (None, "peft", "peft.foo", "peft.foo.bar", "peft.bar", "huggingface_hub.http_get")
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["done", "failed"])
+@pytest.mark.parametrize("setting", sorted(BAR_SETTINGS))
+def test_progress_false_leaves_every_hub_bar_setting_as_the_user_made_it(
+    cache, monkeypatch, setting, fails
+):
+    """``download(progress=False)`` turned the hub's bars back on with
+    ``enable_progress_bars()`` after the download, which clears every group's setting: a
+    group the user had turned off (``disable_progress_bars("peft.foo")``) drew bars again.
+    Now every setting, global and per group, is as the user made it, the download done or
+    failed (no network: the download is faked); during it no bar is drawn."""
+    from huggingface_hub.utils import (
+        are_progress_bars_disabled,
+        disable_progress_bars,
+        enable_progress_bars,
+    )
+
+    if are_progress_bars_disabled():  # HF_HUB_DISABLE_PROGRESS_BARS=1 when the hub loaded
+        pytest.skip("the hub's bars are off by its environment variable")
+    files = {"sam3.pt": b"weights", "vocab.json": b"{}", "merges.txt": b"#version: 0.2\n"}
+    during = []
+    fake = _fake_hub(files, [])
+
+    def download(**kwargs):
+        during.append(are_progress_bars_disabled("huggingface_hub.http_get"))
+        if fails:
+            raise OSError("connection reset by peer")
+        return fake(**kwargs)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    try:
+        for call, group in BAR_SETTINGS[setting]:
+            (disable_progress_bars if call == "disable" else enable_progress_bars)(group)
+        made = {g: are_progress_bars_disabled(g) for g in BAR_GROUPS}
+        try:
+            weights.download("sam3", progress=False)
+        except CheckpointError:
+            assert fails
+        assert during and all(during)
+        assert {g: are_progress_bars_disabled(g) for g in BAR_GROUPS} == made
+    finally:
+        enable_progress_bars()
+
+
 @pytest.mark.parametrize("partial", [False, True], ids=["nothing", "partial"])
 def test_a_failed_download_leaves_nothing_but_a_partial_file(cache, monkeypatch, partial):
     """A download that failed on the way left the hub's lock files in a new sam3/ folder; a

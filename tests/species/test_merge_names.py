@@ -310,3 +310,38 @@ def test_a_merge_neither_rule_makes_is_listed_apart(tmp_path, monkeypatch):
     assert (refused_merges(path), unmade_merges(path)) == ([], [2])
     assert main(["edit", str(path), "--merge", "1,3"]) == 0  # today's: listed by neither
     assert (refused_merges(path), unmade_merges(path)) == ([], [2])
+
+
+@pytest.mark.parametrize("gone", [None, 2, 3], ids=["kept", "its-backup", "next-backup"])
+def test_a_merge_whose_backups_are_gone_is_replayed_with_one_warning(tmp_path, monkeypatch, gone):
+    """An old merge (entry 2, judged on its backup and on the next entry's, 3) whose backups
+    a person deleted cannot be checked: the report's replay makes it with ``--merge`` as the
+    log records it, which may name the track otherwise. It did so silently; now one
+    warning names the store and the entry (the report asks both judges of merges). With
+    the backups there it is judged, and nothing is said."""
+    import shutil
+    import warnings
+
+    from ecoseg.report.read import read_video
+    from ecoseg.species.review import UncheckedMergeWarning
+
+    path = tmp_path / "m.zarr"
+    store_with(path, {1: GUESS})
+    assert main(["edit", str(path), "--set-class", "2=grouper"]) == 0
+    _merge_as_before_names_were_ranked(monkeypatch, path, 1, 2)
+    assert main(["edit", str(path), "--set-class", "3=parrotfish"]) == 0
+    if gone is not None:
+        shutil.rmtree(path / "edits" / f"{gone:05d}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        info = read_video("m", str(path), "m")
+    said = [str(w.message) for w in caught if w.category is UncheckedMergeWarning]
+    assert info.refused_merges == ([2] if gone is None else [])
+    if gone is None:
+        assert said == []
+        return
+    assert said == [
+        f"{path}: edit log entry 2, --merge 1,2, cannot be checked against today's rules (its "
+        "backup or the next entry's is missing or damaged) and is replayed as recorded, with "
+        "--merge"
+    ]
