@@ -143,21 +143,17 @@ def _run_import(args) -> int:
             raise ConfigError(
                 f"--first-frame must be a non-negative integer, got {args.first_frame}"
             )
-    video = args.video
-    if args.fps is not None:  # an image folder timed at --fps (a video file refuses it)
-        from ecoseg.io.video import open_video
-
-        video = open_video(video, fps=args.fps)
-    out = import_annotations(
+    out = import_annotations(  # the annotation file checked before the video, also at --fps
         args.annotations,
         args.format,
-        video,
+        args.video,
         args.out,
         align=args.align,
         overwrite=args.overwrite,
         progress=show_progress(args),
         first_frame=args.first_frame,
         photos=args.fps is None,  # --fps times the folder as footage, not a photo survey
+        fps=args.fps,  # an image folder's rate (a video file refuses it)
     )
     print(f"masks: {out}")
     return 0

@@ -141,6 +141,8 @@ def export(
         # first: an output folder a killed export left aside is put back, and then checked as
         # any output is (replaced only with overwrite)
         remove_stale_partials(Path(path).resolve())
+        if mot_layout == "gt":  # then labels.txt's, which tell a gt file's pair left unfinished
+            remove_stale_partials((Path(path).parent / module.LABELS).resolve())
         _check_replaceable(Path(path), folder=module.NAME == "davis")  # first: overwrite would
         check_outside_store(path, store, error=FormatError)  # not help there: its zarr.json, a
         check_out_suffix(path, module.SUFFIX, _WHAT[module.SUFFIX] % module.NAME, error=FormatError)
@@ -316,8 +318,7 @@ def _mot_labels(module: Any, layout: str | None, path: Path, overwrite: bool) ->
     output is (an existing one replaced only with ``overwrite``); None for other layouts."""
     if layout != "gt":
         return None
-    labels = path.parent / module.LABELS
-    remove_stale_partials(labels.resolve())  # what a killed gt export left beside it
+    labels = path.parent / module.LABELS  # (what a killed gt export left: removed first)
     _check_replaceable(labels, folder=False)  # not a folder or a binary file, even with
     return check_output(labels, overwrite)  # overwrite; an existing one only with it
 

@@ -152,8 +152,8 @@ def _read(
     warning of the import counts them with those it cuts). The file's warnings (a CVAT task of
     every N-th frame) are said once it is accepted: a refusal after the read comes alone."""
     module = format_module(format)
+    src = _source(path, module)  # the user's file named before the video: it is checked first
     info = VideoInfo.of(video)
-    src = _source(path, module)
     if align == "time" and not module.TIMES:
         raise FormatError(
             f"{src}: the {module.NAME} format has no time stamps; align by index "
@@ -202,12 +202,15 @@ def _read(
 
 def _source(path, module) -> Path:
     """The annotation file (a folder for davis) as a Path, refused when it is not there or is
-    of the other kind: a check that reads nothing, so :func:`import_annotations` makes it
-    before it refuses an existing output."""
+    of the other kind, or (davis) when the folder holds no PNG masks
+    (:func:`~ecoseg.formats.davis.frame_files`: a folder of JPEG frames): checks that read no
+    file, so :func:`import_annotations` makes them before it opens the video (also at
+    ``--fps``) and before it refuses an existing output."""
     src = Path(path)
     if module.NAME == "davis":
         if not src.is_dir():
             raise FormatError(f"{src}: the davis format is a folder of PNG masks")
+        module.frame_files(src)
     else:  # an unzipped export (CVAT's annotations.xml) is a folder, not 'not found'
         check_file(src, f"{module.NAME} annotation file", kind=module.SUFFIX, error=FormatError)
     return src
@@ -240,6 +243,7 @@ def import_annotations(
     chunk_frames: int = 4,
     first_frame: int | None = None,
     photos: bool = True,
+    fps: float | None = None,
 ) -> str:
     """Turn an annotation file into a mask store for ``video`` (e.g. a truth store).
 
@@ -254,6 +258,11 @@ def import_annotations(
     makes a photo survey store, as
     ``ecoseg segment FOLDER --concepts`` does, unless ``photos=False`` (``ecoseg import
     --fps``: the folder is footage timed at that rate).
+
+    ``fps``: the frame rate of a ``video`` that is a folder of images (``ecoseg import
+    --fps``; refused for a video file, as :func:`~ecoseg.io.video.open_video` refuses it).
+    The annotation file is checked first: a missing file (or a DAVIS folder without PNG
+    masks) is named before a missing or bad video, and either before an existing output.
 
     Examples
     --------
@@ -277,7 +286,11 @@ def import_annotations(
     check_path_arg(path, "import_annotations: path", "the annotation file (a folder for davis)")
     _source(path, format_module(format))  # a missing file or video is the real mistake: named
     if isinstance(video, str | os.PathLike):  # before an existing output, as nothing is read
-        check_path(video)
+        check_path(video)  # (the file before the video, as every command names its inputs)
+    if fps is not None:  # an image folder timed at fps, opened after the file is checked (the
+        from ecoseg.io.video import as_reader  # command opened it first, naming a bad video
+
+        video = as_reader(video, fps=fps)  # before a missing file); a video file refuses it
     loc = Location(out)  # an existing store is refused before the file is parsed (as create)
     if (kept := not_replaceable(loc)) is not None:  # a file, a folder: even with overwrite
         raise StoreError(kept)

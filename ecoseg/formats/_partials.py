@@ -5,7 +5,10 @@ this machine left there (:func:`remove_stale_partials`).
 An export that fails or is interrupted removes its partial output itself; one that is killed
 cannot, and the next export of the same output removes it. A folder it replaces (DAVIS) is
 renamed aside (:func:`aside_name`) until the new one is in: one killed between the two renames
-leaves the old aside, and the next export of that output puts it back. Replacing a folder
+leaves the old aside, and the next export of that output puts it back. Files renamed in
+together (a MOT ground-truth file and its ``labels.txt``, :func:`replace_together`) are
+undone the same way: one killed before its last rename has its earlier files put back by the
+next export. Replacing a folder
 removes only the files an export wrote there (:data:`FOLDER_FILE`): what else the old one holds
 (``.DS_Store``, ``.git``, a user's ``.notes``) is moved into the new one (:func:`carry_over`).
 """
@@ -107,7 +110,9 @@ def replace_together(moves: list[tuple[Path, Path]]) -> None:
     then removed (the last is replaced in its one rename); a failed rename takes out the new
     files renamed in before it (removed, or replaced by what was there again) and raises. A
     file that was there is never removed before the last rename is done; an export killed
-    part-way leaves it aside for the next export of that output (:func:`remove_stale_partials`).
+    part-way leaves it aside for the next export of that output (:func:`remove_stale_partials`),
+    which puts it back (over the new file, where that was renamed in: the last file's partial
+    still there says the pair is not whole) or, once every new file is in, removes it.
 
     Examples
     --------
@@ -184,9 +189,13 @@ def remove_stale_partials(full: Path) -> list[Path]:
     named it, taken as this machine's), and put back an output folder one left aside
     (``.NAME.replaced-HOST-PID``, :func:`replace_path`) where ``full`` is missing (where it
     is there, the new output was put in: what the old one holds that an export does not
-    write is moved into it, :func:`carry_over`, and the rest removed). Leftovers of a running
-    process or of another machine (a shared disk: its processes cannot be checked) are left
-    alone.
+    write is moved into it, :func:`carry_over`, and the rest removed). A file set aside by
+    :func:`replace_together` is put back also where ``full`` is there when its process left
+    a partial file beside it (the ``labels.txt`` it had yet to rename in: the new ``full``
+    would stand beside the earlier class names), and that process's partial files are
+    removed; with none left, every new file is in and the file aside is removed. Leftovers of
+    a running process or of another machine (a shared disk: its processes cannot be checked)
+    are left alone.
 
     Returns
     -------
@@ -213,6 +222,7 @@ def remove_stale_partials(full: Path) -> list[Path]:
         siblings = list(full.parent.iterdir())
     except OSError:
         return removed
+    unfinished = _partials_by_pid(siblings, host)  # the partial files each process left here
     for p in siblings:
         match = pattern.fullmatch(p.name)
         if not match or match[2] not in (None, host):
@@ -220,11 +230,21 @@ def remove_stale_partials(full: Path) -> list[Path]:
         pid = int(match[3])
         if pid == os.getpid() or pid_alive(pid):
             continue
-        if match[1] == "replaced" and not full.exists():
+        # a file set aside by replace_together whose process left a partial file (its
+        # labels.txt's) was killed before its last rename: the pair is undone, the earlier
+        # file put back over the new one (a new gt file beside the earlier labels.txt)
+        undone = p.is_file() and pid in unfinished and not full.is_dir()
+        if match[1] == "replaced" and (undone or not full.exists()):
             try:  # killed between its renames: the old output back where it was
                 os.replace(p, full)
             except FileNotFoundError:
-                pass
+                continue
+            for left in unfinished.get(pid, []) if undone else []:
+                try:  # the pair's other partial files: no export is left to use them
+                    remove_path(left)
+                except FileNotFoundError:
+                    continue
+                removed.append(left)
             continue
         try:
             if match[1] == "replaced" and p.is_dir() and full.is_dir():
@@ -234,6 +254,20 @@ def remove_stale_partials(full: Path) -> list[Path]:
             continue  # another export removed it first
         removed.append(p)
     return removed
+
+
+def _partials_by_pid(siblings: list[Path], host: str) -> dict[int, list[Path]]:
+    """``{pid: [partial file, ...]}`` of the partial files (``.NAME.partial-HOST-PID``, not a
+    folder) among ``siblings`` of processes of this machine."""
+    found: dict[int, list[Path]] = {}
+    for p in siblings:
+        match = _PARTIAL.fullmatch(p.name)
+        if match and match[1] in (None, host) and p.is_file():
+            found.setdefault(int(match[2]), []).append(p)
+    return found
+
+
+_PARTIAL = re.compile(r"\..+\.partial-(?:(.+)-)?(\d+)(?:\.spill)?")
 
 
 def remove_path(path: Path) -> None:

@@ -16,7 +16,8 @@ DAVIS palette's colours, or 1-bit PNGs (mode ``1``, as tools save a single objec
 background, 1 is object 1). In a palette PNG (or its colours) 255 is DAVIS's void: those pixels
 are left empty, with a :class:`VoidPixelsWarning`; a greyscale PNG's 255 is object 255 (a
 0/255 mask, as tools save one object's). Images that are not PNG (a mask saved as JPEG) are
-not read, named by a :class:`NotPngWarning`.
+not read, named by a :class:`NotPngWarning`; a folder that holds such images and no PNG (a
+video's JPEG frames given as its masks) is refused, saying so.
 """
 
 from __future__ import annotations
@@ -217,8 +218,41 @@ def frame_files(path: Path) -> dict[int, Path]:
             raise FormatError(f"{p}: frame {frame} also given by {files[frame].name}")
         files[frame] = p
     if not files:
-        raise FormatError(f"{path}: no PNG masks in the folder")
+        raise FormatError(_no_png_masks(path))
     return dict(sorted(files.items()))
+
+
+def _no_png_masks(path: Path) -> str:
+    """The refusal of a folder that holds no PNG mask, naming it: what other images it holds
+    (JPEGs alone are likely the video's frames, given as its masks), and that DAVIS masks are
+    indexed PNGs.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()) / "frames"
+    >>> d.mkdir()
+    >>> for name in ("00000.jpg", "00001.jpg", "00002.jpg"):
+    ...     (d / name).touch()
+    >>> print(_no_png_masks(d).removeprefix(str(d)))
+    : holds JPEG images only (00000.jpg, 00001.jpg, ...), no PNG masks: DAVIS annotations are \
+indexed PNGs, one per frame (are these the video's frames rather than its masks?)
+    >>> (d / "00003.tif").touch()
+    >>> print(_no_png_masks(d).removeprefix(str(d)))
+    : holds images that are not PNG only (00000.jpg, 00001.jpg, ...), no PNG masks: DAVIS \
+annotations are indexed PNGs, one per frame
+    """
+    held = other_images(path)
+    if not held:
+        return f"{path}: no PNG masks in the folder"
+    jpeg = all(Path(name).suffix.lower() in (".jpg", ".jpeg") for name in held)
+    shown = ", ".join(held[:2]) + (", ..." if len(held) > 2 else "")
+    what = "JPEG images only" if jpeg else "images that are not PNG only"
+    guess = " (are these the video's frames rather than its masks?)" if jpeg else ""
+    return (
+        f"{path}: holds {what} ({shown}), no PNG masks: DAVIS annotations are indexed PNGs, "
+        f"one per frame{guess}"
+    )
 
 
 def read_png(path: Path, width: int, height: int) -> tuple[np.ndarray, np.ndarray | None]:

@@ -125,3 +125,89 @@ def test_a_killed_gt_exports_labels_leftover_is_removed_too(tmp_path):
     stale.write_text("wrasse\n")
     export(store, "mot", tmp_path / "gt.txt", mot_layout="gt")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gt.txt", "labels.txt"]
+
+
+# What a ``--mot-layout gt`` export killed at each point of its write and renames
+# (``replace_together``) leaves beside an earlier gt.txt and labels.txt: each file it made by
+# hand, "old" (the earlier pair's), "new" (the killed export's, whole) or "cut" (half written).
+_TEXT = {
+    "gt": {"old": "1,1,0,0,2,2,1,1,1\n", "new": "2,9,1,1,3,3,1,1,1\n", "cut": "2,9,1,"},
+    "labels": {"old": "old names\n", "new": "new names\n"},
+}
+_KILLED = {
+    # killed while writing the gt file
+    "writing": {"gt": "old", "gt.partial": "cut", "labels": "old"},
+    # both written whole, before the first rename
+    "written": {"gt": "old", "gt.partial": "new", "labels.partial": "new", "labels": "old"},
+    # the earlier gt file set aside, the new one not yet renamed in: no gt.txt
+    "set-aside": {"aside": "old", "gt.partial": "new", "labels.partial": "new", "labels": "old"},
+    # the new gt file renamed in, its labels.txt not: the new gt beside the earlier names
+    "gt-in": {"aside": "old", "gt": "new", "labels.partial": "new", "labels": "old"},
+    # both renamed in, the earlier gt file not yet removed
+    "both-in": {"aside": "old", "gt": "new", "labels": "new"},
+}
+
+
+def _killed_gt_export(folder, point):
+    """The files a gt export of ``folder/gt.txt`` killed at ``point`` left (pid DEAD)."""
+    host = host_tag()
+    names = {
+        "gt": "gt.txt",
+        "gt.partial": f".gt.txt.partial-{host}-{DEAD}",
+        "aside": aside_name("gt.txt", DEAD),
+        "labels": "labels.txt",
+        "labels.partial": f".labels.txt.partial-{host}-{DEAD}",
+    }
+    for key, what in _KILLED[point].items():
+        (folder / names[key]).write_text(_TEXT[key.split(".")[0].replace("aside", "gt")][what])
+
+
+@pytest.mark.parametrize("point", list(_KILLED))
+def test_a_gt_pair_a_killed_export_left_half_renamed_is_made_whole_again(tmp_path, point):
+    """A gt export killed between setting the earlier gt.txt aside and renaming labels.txt
+    in left the earlier file under its hidden aside name and, once the new gt file was in, a
+    new gt file beside the earlier labels.txt: the next export removed the earlier gt file
+    as replaced (the pair mismatched for good), and one refused for want of --overwrite left
+    the labels' partial behind. The next export now puts the earlier pair back where the
+    new one was not whole (the labels' partial still there), keeps the new pair where it was,
+    and leaves nothing hidden."""
+    _killed_gt_export(tmp_path, point)
+    store = make_store(np.ones((2, 4, 4)), classes={1: "wrasse"})
+    with pytest.raises(FormatError, match="already exists"):  # gt.txt is there: a user's
+        export(store, "mot", tmp_path / "gt.txt", mot_layout="gt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gt.txt", "labels.txt"]
+    whole = point == "both-in"  # every rename done: the new pair is the output
+    pair = "new" if whole else "old"
+    assert (tmp_path / "gt.txt").read_text() == _TEXT["gt"][pair]
+    assert (tmp_path / "labels.txt").read_text() == _TEXT["labels"][pair]
+    export(store, "mot", tmp_path / "gt.txt", mot_layout="gt", overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gt.txt", "labels.txt"]
+    assert (tmp_path / "labels.txt").read_text() == "wrasse\n"
+
+
+def test_a_gt_file_set_aside_by_a_running_export_is_left_alone(tmp_path):
+    """A running export's aside and partials (its pid alive) are not touched: it is between
+    its renames now."""
+    host, pid = host_tag(), os.getppid()
+    (tmp_path / "gt.txt").write_text(_TEXT["gt"]["new"])
+    (tmp_path / aside_name("gt.txt", pid)).write_text(_TEXT["gt"]["old"])
+    (tmp_path / f".labels.txt.partial-{host}-{pid}").write_text(_TEXT["labels"]["new"])
+    (tmp_path / "labels.txt").write_text(_TEXT["labels"]["old"])
+    before = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    store = make_store(np.ones((2, 4, 4)))
+    with pytest.raises(FormatError, match="already exists"):
+        export(store, "mot", tmp_path / "gt.txt", mot_layout="gt")
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == before
+
+
+def test_a_first_gt_file_a_killed_export_renamed_in_alone_loses_its_labels_partial(tmp_path):
+    """Killed with a first gt file in (no earlier one) and its labels.txt not: nothing was set
+    aside, so nothing tells the new gt file from a user's; it is kept, and the labels'
+    partial no export will use is removed also by an export refused for want of
+    --overwrite (it was left until one with --overwrite)."""
+    (tmp_path / "gt.txt").write_text(_TEXT["gt"]["new"])
+    (tmp_path / f".labels.txt.partial-{host_tag()}-{DEAD}").write_text(_TEXT["labels"]["new"])
+    with pytest.raises(FormatError, match="already exists"):
+        export(make_store(np.ones((2, 4, 4))), "mot", tmp_path / "gt.txt", mot_layout="gt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gt.txt"]
+    assert (tmp_path / "gt.txt").read_text() == _TEXT["gt"]["new"]
