@@ -105,3 +105,22 @@ def test_a_cancel_set_while_training_writes_no_model(clip, tmp_path):
                  cancel=Countdown(1))  # fmt: skip
     assert str(info.value).startswith(f"{train}: cancelled while measuring its masks (frame ")
     assert not save.exists() and edit_log(store) == []
+
+
+def test_frames_given_as_an_array_are_looked_at_once_a_frame(tmp_path):
+    """``videos=`` as an array of frames (not a file): stopped at the first frame read."""
+    from species_helpers import small_store
+
+    from ecoseg.species import Edit, apply_edits
+
+    store = tmp_path / "m.zarr"
+    frames = small_store(store)
+    apply_edits(store, [Edit("set_class", (1,), cls="red"), Edit("set_class", (2,), cls="blue")])
+    before = _state(store)
+    stop = Countdown(1)  # its one chunk of masks measured, then the first frame
+    with pytest.raises(Cancelled) as info:
+        classify(store, train=store, videos=[frames], train_videos=[frames], cancel=stop)
+    assert str(info.value).startswith(
+        f"{store}: cancelled while reading its video for the track features (frame "
+    )
+    assert stop.looks == 2 and _state(store) == before
