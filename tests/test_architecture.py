@@ -116,6 +116,7 @@ HELPERS = (
     "_store_video",
     "_device",
     "_warn",
+    "_cancel",
 )
 RECORDS = (
     "provenance",
@@ -129,6 +130,7 @@ RECORDS = (
 MAY_IMPORT = {
     **{f"ecoseg.{m}": {"ecoseg.errors"} for m in HELPERS},
     "ecoseg._paths": {"ecoseg.errors", "ecoseg._text"},  # a named file's text: _text decodes it
+    "ecoseg._cancel": {"ecoseg.errors", "ecoseg._checks"},  # a wrong cancel named: short_repr
     **{f"ecoseg.{m}": {f"ecoseg.{n}" for n in (*HELPERS, *RECORDS)} for m in RECORDS},
 }
 

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ecoseg._checks import short_repr
+from ecoseg._cancel import check_cancel
 from ecoseg.batch.jobs import UnreadableVideo
 from ecoseg.batch.urls import redact_url
 from ecoseg.errors import (
@@ -157,10 +157,7 @@ def check_cancel_here(cancel: Any, scheduler: Any, what: str, *, cluster: bool =
     """
     if cancel is None:
         return
-    if not (hasattr(cancel, "is_set") or callable(cancel)):
-        raise ConfigError(
-            f"{what}: cancel must be a threading.Event or a callable, got {short_repr(cancel)}"
-        )
+    check_cancel(cancel, what)
     from concurrent.futures import ProcessPoolExecutor
 
     if isinstance(scheduler, str):

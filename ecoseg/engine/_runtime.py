@@ -20,7 +20,8 @@ label_index, fetch, PendingResult, OUTPUTS
     Per-frame results resized and resolved into labels on the device, copied to the host
     without stalling the GPU.
 is_cancelled, until_cancelled
-    Whether a ``threading.Event`` or callable asks a run to stop; a run's results, then
+    Whether a ``threading.Event`` or callable asks a run to stop (:mod:`ecoseg._cancel`'s,
+    shared with the analysis stages); a run's results, then
     :class:`~ecoseg.errors.Cancelled` where they stopped early because of it.
 """
 
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ecoseg._cancel import is_cancelled  # noqa: F401 - the engines' own name for it
 from ecoseg._checks import frame_range, short_repr
 from ecoseg._warn import warn
 from ecoseg.engine.results import FrameResult
@@ -619,23 +621,6 @@ def fetch(
 # ---------------------------------------------------------------------------------------
 # cancellation
 # ---------------------------------------------------------------------------------------
-def is_cancelled(cancel) -> bool:
-    """Whether ``cancel`` (None, a ``threading.Event`` or a callable) asks to stop.
-
-    Examples
-    --------
-    >>> import threading
-    >>> stop = threading.Event()
-    >>> is_cancelled(None), is_cancelled(stop), is_cancelled(lambda: True)
-    (False, False, True)
-    """
-    if cancel is None:
-        return False
-    if hasattr(cancel, "is_set"):
-        return bool(cancel.is_set())
-    return bool(cancel())
-
-
 def until_cancelled(
     results: Iterable[FrameResult], cancel: Any, store, n: int
 ) -> Iterator[FrameResult]:

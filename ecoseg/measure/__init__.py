@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ecoseg._cancel import check_cancel
 from ecoseg._checks import check_path_arg, check_switch
 from ecoseg._lazy import make_callable
 from ecoseg._paths import (
@@ -242,6 +243,7 @@ def measure(
     overwrite: bool = False,
     chunk_frames: int | None = None,
     progress: bool = False,
+    cancel=None,
 ) -> dict[str, pd.DataFrame]:
     """Measure a mask store into the regions, tracks, counts, maxn and cover tables.
 
@@ -281,6 +283,10 @@ def measure(
         large: :func:`ecoseg.measure.regions.read_step`).
     progress : bool
         Show a progress bar.
+    cancel : threading.Event or callable, optional
+        Once set (from another thread), measuring stops before the next chunk of frames and
+        :class:`~ecoseg.errors.Cancelled` is raised, naming the store and the frame: nothing
+        is written (no table, no calibration saved), so the same call again measures anew.
 
     Returns
     -------
@@ -301,6 +307,8 @@ def measure(
         before it measures anything).
     TypeError
         ``out`` is neither a path nor None (a list).
+    Cancelled
+        ``cancel`` was set while the store was measured (see ``cancel``).
 
     Examples
     --------
@@ -314,6 +322,7 @@ def measure(
     """
     from ecoseg.store import check_finished, opened_store
 
+    check_cancel(cancel, "measure")
     formats = _check_formats(formats, out)
     overwrite = check_switch(overwrite, "measure: overwrite")  # "no" is true to `if`
     progress = check_switch(progress, "measure: progress")  # "no" showed a bar
@@ -341,7 +350,9 @@ def measure(
             interrupted = out is not None and (Path(out) / INCOMPLETE).is_file()
             targets = _targets(out, formats, overwrite or interrupted)  # a half set: replaced
             warn_case_clashes(opened)  # 'parrotfish' and 'Parrotfish': two rows of every table
-            tables, save = _tables(opened, frames, new_cal, roi, classes, chunk_frames, progress)
+            tables, save = _tables(
+                opened, frames, new_cal, roi, classes, chunk_frames, progress, cancel
+            )
             note = incomplete_note(opened)
             # the calibration the tables record is saved into the store as they are put in
             # place, so a failed write (a full disk) leaves the store as it was
@@ -363,7 +374,7 @@ def measure(
 
 
 def _tables(
-    store, frames, new_cal, roi, classes, chunk_frames, progress
+    store, frames, new_cal, roi, classes, chunk_frames, progress, cancel=None
 ) -> tuple[dict[str, pd.DataFrame], Callable[[], None] | None]:
     """The tables of :func:`measure` from an open store checked by :func:`check_has_frames`
     (``frames``: what it returned; ``new_cal``: the calibration to measure with; False: the
@@ -420,7 +431,7 @@ def _tables(
     # the chunks' stats are joined as they come and become the regions table's columns:
     # measuring holds about the tables it returns (tests/measure/test_measure_memory.py)
     stats = concat_stats(
-        iter_stats(store, chunk_frames=chunk_frames, roi=roi_rows, progress=progress)
+        iter_stats(store, chunk_frames=chunk_frames, roi=roi_rows, progress=progress, cancel=cancel)
     )
     times = store.read_time()
     reg = store_table(store, stats, times, store.read_scores(), cal)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from ecoseg._cancel import stop_if_cancelled
 from ecoseg._checks import check_switch
 from ecoseg.measure._shapes import (
     REGION_COLUMNS,
@@ -159,12 +160,22 @@ def read_step(store, chunk_frames: int | None = None) -> int:
     return max(d for d in range(1, chunk + 1) if chunk % d == 0 and d <= fits)
 
 
-def iter_stats(store, *, chunk_frames: int | None = None, roi=None, progress: bool = False):
+def iter_stats(
+    store,
+    *,
+    chunk_frames: int | None = None,
+    roi=None,
+    progress: bool = False,
+    cancel=None,
+):
     """Measure a store chunk by chunk: yields ``region_stats`` dicts with absolute frames.
 
     Only ``chunk_frames`` label frames (default: :func:`read_step`, the store's chunk or,
     for large frames, a part of it) are in memory at a time; one scratch buffer is reused
-    for all reads, and the ROI's row counts are made once.
+    for all reads, and the ROI's row counts are made once. A set ``cancel`` (a
+    ``threading.Event`` or callable) stops it before the next chunk:
+    :class:`~ecoseg.errors.Cancelled`, naming the store and the frame
+    (:func:`ecoseg._cancel.stop_if_cancelled`).
     """
     n = store.n_frames
     # 0 and None: the store's chunk, fewer frames where they are large
@@ -175,6 +186,9 @@ def iter_stats(store, *, chunk_frames: int | None = None, roi=None, progress: bo
     bar = _progress(n, "measure", progress)
     try:
         for start in range(0, n, step):
+            stop_if_cancelled(
+                cancel, f"{store.path}: cancelled while measuring its masks (frame {start} of {n})"
+            )
             labels = store.read_labels(start, min(start + step, n))
             stats = region_stats(labels, roi=roi, work=work)
             stats["frame"] = stats["frame"] + start
@@ -372,6 +386,7 @@ def regions(
     calibration=None,
     chunk_frames: int | None = None,
     progress: bool = False,
+    cancel=None,
 ) -> pd.DataFrame:
     """The regions table of a mask store, read chunk by chunk (memory: about the table's own).
 
@@ -388,6 +403,9 @@ def regions(
         where they are large).
     progress : bool
         Show a progress bar.
+    cancel : threading.Event or callable, optional
+        Once set, the table stops before the next chunk of frames: :class:`~ecoseg.errors.Cancelled`
+        (naming the store and the frame).
 
     Returns
     -------
@@ -410,5 +428,7 @@ def regions(
     progress = check_switch(progress, "regions: progress")  # "no" showed a bar
     with opened_store(store) as s:  # one opened from a path is closed again
         cal = resolve_calibration(s, calibration)
-        stats = concat_stats(iter_stats(s, chunk_frames=chunk_frames, progress=progress))
+        stats = concat_stats(
+            iter_stats(s, chunk_frames=chunk_frames, progress=progress, cancel=cancel)
+        )
         return store_table(s, stats, s.read_time(), s.read_scores(), cal)

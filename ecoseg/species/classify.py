@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ecoseg._cancel import check_cancel
 from ecoseg._checks import check_path_arg
 from ecoseg._paths import check_distinct_stores, check_outside_store
 from ecoseg._warn import warn
@@ -262,7 +263,9 @@ def train_model(
     return _train_model(stores, videos, samples, C, progress, "videos", "--video")
 
 
-def _train_model(stores, videos, samples, C, progress, keyword: str, flag: str) -> SpeciesModel:
+def _train_model(
+    stores, videos, samples, C, progress, keyword: str, flag: str, cancel=None
+) -> SpeciesModel:
     """:func:`train_model`, naming the keyword that gives the videos (``keyword``, ``flag``:
     a caller's own, :func:`classify`'s ``train_videos`` and ``--train-video``) when their
     number is not the stores' or one is not found."""
@@ -276,6 +279,7 @@ def _train_model(stores, videos, samples, C, progress, keyword: str, flag: str) 
             samples=samples,
             progress=progress,
             video_option=video_option,
+            cancel=cancel,
         )
         if names is not None and feats.names != names:
             raise ConfigError(
@@ -402,6 +406,7 @@ def classify(
     calibration=None,
     model_bytes: bytes | None = None,
     model_file: str | None = None,
+    cancel=None,
 ) -> pd.DataFrame:
     """Name the unreviewed tracks of ``stores`` with a model trained on reviewed tracks.
 
@@ -454,6 +459,14 @@ def classify(
         How each classification's record names the model file (``model_file``), in place of
         ``model`` as given: a study names its ``species_model`` relative to the study's folder,
         where its report's steps run, so a study folder moved or shared still names it.
+    cancel : threading.Event or callable, optional
+        Once set (from another thread), the track features being measured (of a training
+        store or a store to classify) stop before the next chunk of masks or video frame
+        and :class:`~ecoseg.errors.Cancelled` is raised, naming the store and the frame.
+        Nothing is written then (no store's classes, calibration or edit log, no
+        ``save_model``): every store is named before any is written, so the same call again
+        classifies as an uninterrupted one. Set once the stores are being written, it is
+        not looked at: they are written, all of them.
 
     Returns
     -------
@@ -478,6 +491,8 @@ def classify(
     ModelError
         The model file is tampered with, foreign, made for other features, or not the model
         of ``model_sha256``.
+    Cancelled
+        ``cancel`` was set while the track features were measured (see ``cancel``).
 
     Examples
     --------
@@ -502,6 +517,7 @@ def classify(
     from ecoseg.species.review import open_for_edit, read_meta, record_classification
     from ecoseg.store import check_finished, opened_store
 
+    check_cancel(cancel, "classify")
     if not _as_list(stores):  # before training (and --save-model): an empty table said nothing
         raise ConfigError("classify: no stores to classify (give at least one store)")
     if (train is None) == (model is None):
@@ -547,7 +563,7 @@ def classify(
             check_outside_store(save_model, store, "--save-model")
     if model is None:
         fitted = _train_model(
-            train, train_videos, samples, 1.0, progress, "train_videos", "--train-video"
+            train, train_videos, samples, 1.0, progress, "train_videos", "--train-video", cancel
         )
     elif isinstance(model, SpeciesModel):
         fitted = model
@@ -575,6 +591,7 @@ def classify(
             progress=progress,
             video_option="videos=... (--video PATH)",
             calibration=measured_with,
+            cancel=cancel,
         )
         fitted.check_features(feats.names, FEATURE_VERSION, str(feats.store), feats.units)
         _warn_unknown_species(fitted, feats)

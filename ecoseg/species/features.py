@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from ecoseg._cancel import stop_if_cancelled
 from ecoseg._checks import few_items, positive_int
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, VideoError
@@ -298,13 +299,28 @@ def resolve_video(store, video=None):
     return find_video(recorded, str(store.path))
 
 
-def _frame_source(video, store=None) -> tuple[Callable[[np.ndarray], Any], Any]:
+def _frame_source(video, store=None, cancel=None) -> tuple[Callable[[np.ndarray], Any], Any]:
     """A function frames -> iterator of (index, image), and something to close; a video file,
-    folder or reader is first checked to be the one ``store`` was made from."""
+    folder or reader is first checked to be the one ``store`` was made from. A set ``cancel``
+    stops it before the next frame it reads (of a video: every frame decoded, also those
+    between the wanted ones): :class:`~ecoseg.errors.Cancelled`, naming the store."""
+
+    def stop(index: int) -> None:
+        stop_if_cancelled(
+            cancel,
+            f"{getattr(store, 'path', 'the store')}: cancelled while reading its video for the "
+            f"track features (frame {index})",
+        )
+
+    def each(frames, read):
+        for f in frames:
+            stop(int(f))
+            yield int(f), read(int(f))
+
     if callable(video):
-        return (lambda frames: ((int(f), np.asarray(video(int(f)))) for f in frames)), None
+        return (lambda frames: each(frames, lambda f: np.asarray(video(f)))), None
     if isinstance(video, np.ndarray):
-        return (lambda frames: ((int(f), video[int(f)]) for f in frames)), None
+        return (lambda frames: each(frames, lambda f: video[f])), None
     from ecoseg.io.video import check_same_video, open_video
 
     reader = open_video(video) if isinstance(video, str | os.PathLike) else video
@@ -322,6 +338,7 @@ def _frame_source(video, store=None) -> tuple[Callable[[np.ndarray], Any], Any]:
             return
         last = max(wanted)
         for fr in reader.frames(min(wanted), last + 1):
+            stop(fr.index)
             if fr.index in wanted:
                 yield fr.index, fr.image
 
@@ -382,6 +399,7 @@ def track_features(
     progress: bool = False,
     video_option: str = "video=... (--video PATH)",
     calibration: dict | None = None,
+    cancel=None,
 ) -> TrackFeatures:
     """Features of every track in a store.
 
@@ -406,6 +424,9 @@ def track_features(
     calibration : dict, optional
         The calibration to measure sizes and speeds with (as stored, ``mm_per_px``), in place
         of the store's (``classify(..., calibration=...)``, which saves it into the store).
+    cancel : threading.Event or callable, optional
+        Once set, stops before the next chunk of masks measured or video frame decoded:
+        :class:`~ecoseg.errors.Cancelled`, naming the store and the frame.
 
     Returns
     -------
@@ -419,6 +440,8 @@ def track_features(
     VideoError
         The video cannot be found or read, or is not the one the store was made from (frame
         size, frame count or sha256 differ from the store's provenance).
+    Cancelled
+        ``cancel`` was set (see ``cancel``).
 
     Warns
     -----
@@ -441,7 +464,7 @@ def track_features(
     with opened_store(store) as opened:  # a path: opened and closed here
         check_finished(opened)  # no features (nor classes) from half an edit
         feats = _track_features(
-            opened, video, samples, regions, progress, video_option, calibration
+            opened, video, samples, regions, progress, video_option, calibration, cancel
         )
         note = incomplete_note(opened, "the track features")
     if note is not None:  # features of part of a video: made, and said so
@@ -450,12 +473,19 @@ def track_features(
 
 
 def _track_features(
-    store, video, samples: int, regions, progress: bool, video_option: str, calibration=None
+    store,
+    video,
+    samples: int,
+    regions,
+    progress: bool,
+    video_option: str,
+    calibration=None,
+    cancel=None,
 ) -> TrackFeatures:
     from ecoseg.measure.regions import regions as region_rows
     from ecoseg.measure.tracks import track_table
 
-    reg = region_rows(store, calibration=None) if regions is None else regions
+    reg = region_rows(store, calibration=None, cancel=cancel) if regions is None else regions
     cal = (store.calibration if calibration is None else calibration) or {}
     mm = cal.get("mm_per_px")
     ids = np.unique(reg["object_id"].to_numpy(np.int64))
@@ -489,7 +519,7 @@ def _track_features(
             else "the store records no video"
         )
         raise VideoError(f"{store.path}: {where}; give it with {video_option}")
-    frames_of, closer = _frame_source(source, store)
+    frames_of, closer = _frame_source(source, store, cancel)
     colour = {int(i): [] for i in ids}
     from tqdm.auto import tqdm
 

@@ -209,7 +209,10 @@ def run_study(
         as :func:`ecoseg.segment`'s ``cancel``), no further video starts, and
         :class:`~ecoseg.errors.Cancelled` is raised (no tables nor report made); set later, the
         run stops before its next step (a video's tables, the combined tables, the report),
-        those written so far kept whole. The same
+        those written so far kept whole, or inside a video's classify (its species model's
+        track features) or measure step, before their next chunk of masks or video frame,
+        with nothing of that step written (its store's classes and edit log, its tables, its
+        manifest entry as they were). The same
         call again resumes the study: it ends as an uninterrupted run. Only for videos
         segmented in this process (no ``scheduler``, or a thread pool as ``scheduler``);
         refused (:class:`ConfigError`) with a Dask client or scheduler address, a process
@@ -252,8 +255,9 @@ def run_study(
         is written into.
     Cancelled
         ``cancel`` stopped the segmentation (see ``cancel``), named after the video's entry,
-        or a later step before it started (a video's tables: its entry; the combined tables
-        or the report: the study file).
+        a video's classify or measure step (its entry, the store and the frame), or a later
+        step before it started (a video's tables: its entry; the combined tables or the
+        report: the study file).
     EcosegError
         What a video's segmentation raised, named after the video's entry in the study file
         (``study.yaml: line 9: videos[1] (south):``).
@@ -480,14 +484,18 @@ def run_study(
             from ecoseg.species.model import keep_copy
 
             model_bytes, fitted = read
-            named = name_tracks(
-                store,
-                model=fitted,  # read above, from the bytes hashed
-                videos=[video.path],
-                progress=False,
-                # named as the study file names it: the record holds no path of this machine
-                model_file=study.recorded(video.species_model),
-            )
+            try:  # a set cancel: the store's classes and edit log as they were
+                named = name_tracks(
+                    store,
+                    model=fitted,  # read above, from the bytes hashed
+                    videos=[video.path],
+                    progress=False,
+                    # named as the study file names it: the record holds no path of this machine
+                    model_file=study.recorded(video.species_model),
+                    cancel=cancel,
+                )
+            except Cancelled as exc:
+                raise study_cancelled(exc, f"{places[video.name]['']} classify:") from None
             # by its SHA-256: a replay can make this classification again after the study's
             # file is replaced (the report offers the copy)
             keep_copy(model_bytes, output / "species_models")
@@ -499,7 +507,12 @@ def run_study(
                 "calibration": None if video.calibration is None else video.calibration.to_dict(),
                 "edits": len(edit_log(store)),
             }
-        tables = measure(store, None, calibration=video.calibration, progress=False)
+        try:  # a set cancel: no table written, the manifest's entry as it was
+            tables = measure(
+                store, None, calibration=video.calibration, progress=False, cancel=cancel
+            )
+        except Cancelled as exc:
+            raise study_cancelled(exc, f"{places[video.name]['']} measure:") from None
         for name in sorted(tables):
             write_table(tables[name], folder, name, formats=("parquet",))
         # the review state after the study's own classification: a later edit is a change
@@ -609,7 +622,7 @@ def _stop_if_cancelled(cancel: Any, place: str, when: str) -> None:
     """
     if cancel is None:
         return
-    from ecoseg.engine._runtime import is_cancelled
+    from ecoseg._cancel import is_cancelled
 
     if is_cancelled(cancel):
         raise study_cancelled(Cancelled(f"cancelled {when}"), place)
