@@ -165,7 +165,7 @@ def _run_edit(args) -> int:
 
 def _print_entries(log: list[dict], as_json: bool) -> None:
     """The log on stdout: in plain words, undone edits marked (``log_lines``), or as stored."""
-    from ecoseg.species._edit_log import log_lines
+    from ecoseg.species import log_lines
 
     for line in [json.dumps(e) for e in log] if as_json else log_lines(log):
         print(line)

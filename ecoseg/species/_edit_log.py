@@ -175,9 +175,35 @@ def log_lines(log: Sequence[dict]) -> list[str]:
     (:func:`~ecoseg.species._undo_words.undid_words`, the words an undo says it took back),
     an entry an undo took back marked with that undo (paired as :func:`standing_edits` pairs
     them), so what stands is the unmarked edits; an undo names the edit it took back.
+    Public as ``ecoseg.species.log_lines``.
+
+    Parameters
+    ----------
+    log : sequence of dict
+        An edit log, oldest first: :func:`edit_log` of a store, or
+        :attr:`~ecoseg.species.Review.log`.
+
+    Returns
+    -------
+    list of str
+        One line per entry, in log order.
 
     Examples
     --------
+    >>> import ecoseg, tempfile
+    >>> from ecoseg.species import Review, log_lines
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48), n_fish=2,
+    ...                     n_invertebrates=0)
+    >>> r = Review(clip.truth)
+    >>> r.delete(2)
+    >>> _ = r.undo()
+    >>> for line in log_lines(r.log):
+    ...     print(line)
+    1  delete of track 2  (undone by edit 2)
+    2  undid edit 1
+
+    A log as a list of entries:
+
     >>> log = [{"n": 1, "kind": "delete", "ids": [2]},
     ...        {"n": 2, "kind": "set_class", "ids": [1], "cls": "wrasse"},
     ...        {"n": 3, "kind": "undo", "ids": [], "undoes": 2}]
@@ -300,7 +326,8 @@ def done_words(
     the edit with the class it set, a split's new id; an undo says in plain words, the same
     in every front end, which edit it took back (``log``: the edit log by entry number) and,
     given the ``store`` (its backups), what the store held before that edit
-    (:func:`~ecoseg.species._undo_words.undid_words`: ``undid edit 3: set class of track 4
+    (:attr:`~ecoseg.species._undo_words.UndoneEdit.words`, as
+    :meth:`~ecoseg.species.Review.undo` returns them: ``undid edit 3: set class of track 4
     to parrotfish (was: unknown)``, ``undid edit 5: classify of 12 tracks by model
     species.json (sha256 ...) (was: 12 unknown)``).
 
@@ -320,13 +347,9 @@ def done_words(
     'undid edit 3: merge of track 4 into track 2'
     """
     if entry["kind"] == "undo":  # its own ids are empty: say which edit it took back
-        from ecoseg.species._undo_words import undid_words, undone_state
+        from ecoseg.species._undo_words import undone_edit
 
-        target = entry.get("undoes")
-        undone = (log or {}).get(target, {})
-        state = undone_state(store, target) if store is not None and target else None
-        said = undid_words(undone, state and state.objects_before, state)
-        return f"undid edit {target}: {said}"
+        return undone_edit(entry, log, store).words  # as Review.undo() returns it
     extra = f" -> new id {entry['new_id']}" if entry.get("new_id") else ""
     return f"{words(edit) if edit is not None else _logged(entry, words)}{extra}"
 

@@ -1,7 +1,9 @@
 """What an undo took back, in plain words (:func:`undid_words`), the same for every kind of
 edit and in every front end (``ecoseg edit --undo``, napari's *Review tracks* **Undo**): the
 edit it took back and what the store held before it (``was: ...``), read from the edit's
-backup (:func:`undone_state`). Part of :func:`ecoseg.species._edit_log.done_words`.
+backup (:func:`undone_state`); one edit an undo took back as a record (:class:`UndoneEdit`,
+what :meth:`ecoseg.species.Review.undo` returns, made by :func:`undone_edit`, whose words
+:func:`ecoseg.species._edit_log.done_words` prints).
 
 Examples
 --------
@@ -17,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["UndoneState", "undid_words", "undone_state"]
+__all__ = ["UndoneEdit", "UndoneState", "undid_words", "undone_edit", "undone_state"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,49 @@ class UndoneState:
     objects_before: list[dict] | None = None
     calibration_back: bool | None = None
     calibration_before: dict | None = None
+
+
+@dataclass(frozen=True)
+class UndoneEdit:
+    """One edit an undo took back (:meth:`~ecoseg.species.Review.undo` returns one per edit
+    of the command it took back, last first).
+
+    Attributes
+    ----------
+    entry : dict
+        The undo's own log entry (``kind="undo"``; ``undoes``: the number of the edit it took
+        back), as :attr:`~ecoseg.species.Review.log` holds it.
+    undone : dict
+        The log entry of the edit it took back (empty if the log has none of that number).
+    words : str
+        What it took back in plain words, as ``ecoseg edit --undo`` prints it after
+        ``edit N:`` (:func:`undid_words`): ``undid edit 3: set class of track 4 to
+        parrotfish (was: unknown)``.
+    """
+
+    entry: dict
+    undone: dict
+    words: str
+
+
+def undone_edit(
+    entry: Mapping[str, Any], log: Mapping[Any, dict] | None = None, store: Any = None
+) -> UndoneEdit:
+    """The :class:`UndoneEdit` of an undo's log entry: the edit it took back, from ``log``
+    (the edit log by entry number), and, given the ``store`` (its backups), what the store
+    held before that edit in its words (:func:`undone_state`).
+
+    Examples
+    --------
+    >>> undo = {"n": 4, "kind": "undo", "ids": [], "undoes": 3}
+    >>> undone_edit(undo, {3: {"n": 3, "kind": "delete", "ids": [7]}}).words
+    'undid edit 3: delete of track 7'
+    """
+    target = entry.get("undoes")
+    undone = dict((log or {}).get(target, {}))
+    state = undone_state(store, target) if store is not None and target else None
+    said = undid_words(undone, state and state.objects_before, state)
+    return UndoneEdit(dict(entry), undone, f"undid edit {target}: {said}")
 
 
 def undone_state(store: Any, number: Any) -> UndoneState:

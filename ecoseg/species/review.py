@@ -41,7 +41,8 @@ reviewed already: a notebook cell or an ``ecoseg edit`` run again) is neither wr
 logged; an :class:`UnchangedEditWarning` says so.
 
 The parts live in their own modules, all re-exported here: the edit log in the store's
-attributes (``_edit_log``), the check of a whole command before anything is written
+attributes (``_edit_log``; :func:`log_lines`, the log in plain words), what an undo took back
+(``_undo_words``: :class:`UndoneEdit`), the check of a whole command before anything is written
 (``_edit_plan``), the four steps of writing an edit and a classification (``_edit_writes``), and
 the edits made before today's rules (``_old_edits``).
 """
@@ -55,7 +56,14 @@ from typing import Any
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.measure.counts import warn_case_clashes
-from ecoseg.species._edit_log import ATTR_KEY, check_log, edit_log, read_meta, write_meta
+from ecoseg.species._edit_log import (
+    ATTR_KEY,
+    check_log,
+    edit_log,
+    log_lines,
+    read_meta,
+    write_meta,
+)
 from ecoseg.species._edit_plan import UnchangedEditWarning, command_of, plan_edits
 from ecoseg.species._edit_record import (
     Edit,
@@ -75,6 +83,7 @@ from ecoseg.species._old_edits import (
     unchecked_splits,
     unmade_merges,
 )
+from ecoseg.species._undo_words import UndoneEdit, undone_edit
 
 __all__ = [
     "ATTR_KEY",
@@ -82,10 +91,12 @@ __all__ = [
     "Review",
     "UnchangedEditWarning",
     "UncheckedMergeWarning",
+    "UndoneEdit",
     "apply_edits",
     "check_log",
     "edit_log",
     "kept_visual",
+    "log_lines",
     "open_for_edit",
     "read_meta",
     "record_classification",
@@ -268,7 +279,10 @@ class Review:
     >>> r.set_class(1, "wrasse")
     >>> [(o["id"], o["class"], o["reviewed"]) for o in r.objects]
     [(1, 'wrasse', True)]
-    >>> r.undo(); r.undo()
+    >>> [u.words for u in r.undo()]
+    ['undid edit 2: set class of track 1 to wrasse (was: unknown)']
+    >>> r.undo()[0].undone["kind"]
+    'merge'
     >>> sorted(int(v) for v in np.unique(MaskStore.open(path).read_labels()))
     [0, 1, 2]
     >>> r
@@ -325,10 +339,15 @@ class Review:
         is, not logged again (an :class:`UnchangedEditWarning`)."""
         self.apply(self._edit("reviewed", track))
 
-    def undo(self) -> None:
+    def undo(self) -> list[UndoneEdit]:
         """Undo the last command not yet undone, every edit of it (the labels get their old
-        bytes back)."""
-        self.apply(Edit("undo"))
+        bytes back); returns what it took back, one
+        :class:`~ecoseg.species._undo_words.UndoneEdit` per edit, last first, in the words
+        ``ecoseg edit --undo`` prints (``undid edit 2: set class of track 1 to wrasse (was:
+        unknown)``)."""
+        entries = apply_edits(self._where, [Edit("undo")])
+        log = {e.get("n"): e for e in self.log}
+        return [undone_edit(e, log, self._where) for e in entries]
 
     @property
     def objects(self) -> list[dict[str, Any]]:
