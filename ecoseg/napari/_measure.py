@@ -11,11 +11,14 @@ every ecoseg layer is then scaled in mm (the scale bar shows mm). The widget mea
 exact calibration it holds (the store's, or the drawn line's, with its kind and points),
 whatever digits the box shows; a value typed in the box replaces it with a plain scale.
 A layer read from a store an interrupted ``ecoseg edit`` left half written is measured as
-shown, and the status line says the numbers come from an unfinished edit.
+shown, and the status line says the numbers come from an unfinished edit. *Cancel* stops a
+measurement before its next chunk of frames (:func:`ecoseg.measure`'s ``cancel``): nothing is
+written, and the tables shown before (of the layer measured before) are cleared.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +41,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ecoseg.errors import EcosegError
+from ecoseg.errors import Cancelled, EcosegError
 from ecoseg.napari._check import napari_remedy
 from ecoseg.napari._layers import META_KEY, labels_to_store, tracks_from_regions
 from ecoseg.napari._pool import start as start_worker
@@ -98,6 +101,7 @@ def measure_labels(
     metadata: dict | None = None,
     features: Any = None,
     calibration: Any = None,
+    cancel: Any = None,
 ) -> tuple[dict[str, pd.DataFrame], Any]:
     """:func:`ecoseg.measure` tables of a Labels layer (and the in-memory store measured).
 
@@ -108,6 +112,9 @@ def measure_labels(
         The layer's, for frame times and object classes.
     calibration : float, Calibration or None
         mm per pixel.
+    cancel : threading.Event or callable, optional
+        As :func:`ecoseg.measure`'s: once set, measuring stops before its next chunk of
+        frames, raising :class:`~ecoseg.errors.Cancelled`.
 
     Returns
     -------
@@ -124,7 +131,7 @@ def measure_labels(
     from ecoseg.measure import measure
 
     store = labels_store(layer_data, metadata, features, calibration)
-    return measure(store), store
+    return measure(store, cancel=cancel), store
 
 
 def survey_plot(ax, counts: pd.DataFrame | None, photos, maxn: pd.DataFrame | None = None) -> None:
@@ -230,6 +237,7 @@ class MeasureWidget(QWidget):
         self.tables: dict[str, pd.DataFrame] = {}
         self._store = None
         self._worker = None
+        self._cancel = threading.Event()  # the running measurement's (a new one each Measure)
         self._cal_used = None
         self._unfinished: str | None = None
         self._calibration = None  # what Measure uses: exact, with its kind (None: pixels)
@@ -254,6 +262,9 @@ class MeasureWidget(QWidget):
         self.use_line_btn.clicked.connect(self.calibrate_from_line)
         self.measure_btn = QPushButton("Measure")
         self.measure_btn.clicked.connect(self.measure)
+        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn.setEnabled(False)
+        self.cancel_btn.clicked.connect(self.cancel)
         self.csv_check = QCheckBox("CSV")
         self.csv_check.setChecked(True)
         self.parquet_check = QCheckBox("Parquet")
@@ -302,6 +313,7 @@ class MeasureWidget(QWidget):
         top.addRow("masks", self.masks_combo)
         buttons = QHBoxLayout()
         buttons.addWidget(self.measure_btn)
+        buttons.addWidget(self.cancel_btn)
         buttons.addWidget(self.export_btn)
         buttons.addWidget(self.csv_check)
         buttons.addWidget(self.parquet_check)
@@ -467,6 +479,7 @@ class MeasureWidget(QWidget):
             self._fail(str(exc))
             return
         data = layer.data
+        self._cancel = threading.Event()
         if isinstance(data, np.ndarray):
             data = data.copy()  # the user may keep painting while we measure
         worker = create_worker(
@@ -476,10 +489,11 @@ class MeasureWidget(QWidget):
             metadata=dict(layer.metadata),
             features=layer.features.copy(),
             calibration=cal,
+            cancel=self._cancel,
             _progress={"desc": "ecoseg: measuring"},
             _start_thread=False,
             # handled here: without it napari re-raises the error as a traceback besides it
-            _connect={"errored": lambda exc: self._fail(_reason(exc))},
+            _connect={"errored": self._errored},
         )
         worker.returned.connect(self._measured)
         worker.finished.connect(self._measure_finished)
@@ -488,6 +502,7 @@ class MeasureWidget(QWidget):
         self._unfinished = _unfinished(layer)
         self._watch(layer)
         self.measure_btn.setEnabled(False)
+        self.cancel_btn.setEnabled(True)
         self.status.setText(f"measuring {layer.name}…")
         start_worker(worker)  # with a thread of its own (_pool)
 
@@ -517,9 +532,40 @@ class MeasureWidget(QWidget):
             "Measure again to see and export their tables"
         )
 
+    def cancel(self) -> None:
+        """Stop measuring before its next chunk of frames (:func:`ecoseg.measure`'s
+        ``cancel``): no tables are made and nothing is written. A measurement that ends
+        meanwhile shows its tables."""
+        if self._worker is not None:
+            self._cancel.set()
+            self.status.setText("cancelling…")
+
+    def _errored(self, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled):
+            self._cancelled()
+        else:
+            self._fail(_reason(exc))
+
+    def _cancelled(self) -> None:
+        """The measurement was cancelled: say so, and clear the tables shown before, which
+        were of the layer measured before (the tables stay with the layer measured)."""
+        name = getattr(self._measured_layer, "name", "the layer")
+        cleared = "; the tables shown before are cleared" if self._store is not None else ""
+        self.tables, self._store = {}, None
+        self.export_btn.setEnabled(False)
+        self._show_table(self.table_combo.currentText())
+        self.figure.clear()
+        self._cursor = None
+        self.canvas.draw_idle()
+        self.status.setText(
+            f"cancelled: measuring {name!r} stopped; nothing was written{cleared}: press "
+            "Measure to measure again"
+        )
+
     def _measure_finished(self) -> None:
         self._worker = None
         self.measure_btn.setEnabled(True)
+        self.cancel_btn.setEnabled(False)
 
     def _measured(self, ran: Kept) -> None:
         show(ran.warnings)  # here, where napari's notifications see them

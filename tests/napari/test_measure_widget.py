@@ -367,3 +367,51 @@ def test_tracks_and_rows_stay_with_the_layer_measured(widget, qtbot):
     assert w.status.text().endswith(
         "The layer 'truth masks' was closed while it was measured: no tracks drawn"
     ), w.status.text()
+
+
+def test_cancel_stops_a_measurement_writing_nothing_and_measure_works_again(
+    widget, qtbot, monkeypatch, tmp_path
+):
+    """*Cancel* stops a measurement before its next chunk of frames, as ``measure``'s
+    ``cancel`` does: no tables (those shown before, of the layer measured before, are
+    cleared), nothing to export, and the next *Measure* measures anew. The widget had no
+    Cancel: a long video measured to its end."""
+    import threading
+
+    from ecoseg.measure import regions
+
+    w = widget
+    assert not w.cancel_btn.isEnabled()  # only while measuring
+    _measure(w, qtbot)  # tables shown before
+    real, chunks = regions.region_stats, []
+    reached, pressed = threading.Event(), threading.Event()
+
+    def hooked(labels, *args, **kwargs):  # the worker's chunks; waits in the first one
+        chunks.append(len(labels))
+        if len(chunks) == 1:
+            reached.set()
+            pressed.wait(30)
+        return real(labels, *args, **kwargs)
+
+    monkeypatch.setattr(regions, "region_stats", hooked)
+    w.measure_btn.click()
+    assert w.cancel_btn.isEnabled() and not w.measure_btn.isEnabled()
+    qtbot.waitUntil(reached.is_set, timeout=60_000)
+    w.cancel_btn.click()  # while the first chunk is measured
+    assert w.status.text() == "cancelling…"
+    pressed.set()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    assert len(chunks) == 1  # no chunk after the one being measured
+    assert w.status.text() == (
+        "cancelled: measuring 'truth masks' stopped; nothing was written; the tables shown "
+        "before are cleared: press Measure to measure again"
+    )
+    assert w.tables == {} and w.proxy.rowCount() == 0
+    assert not w.export_btn.isEnabled() and w.export(str(tmp_path / "t")) == []
+    assert not (tmp_path / "t").exists()
+    assert w.measure_btn.isEnabled() and not w.cancel_btn.isEnabled()
+
+    monkeypatch.setattr(regions, "region_stats", real)
+    _measure(w, qtbot)  # measures anew, to the end
+    assert w.status.text().endswith("lengths in mm") and w.export_btn.isEnabled()
+    assert len(w.tables["regions"]) == len(measure(sample().truth)["regions"])
