@@ -453,6 +453,7 @@ def segment_images(
                 total=len(files),
                 progress=progress,
                 desc=survey_line(len(files), True),
+                unit="photograph",  # the bar said 2.24s/frame of photographs
             )
         except Cancelled as exc:
             stopped = exc

@@ -159,6 +159,7 @@ def write_results(
     total: int | None = None,
     progress: bool | Callable[[int, int | None], Any] = False,
     desc: str = "segment",
+    unit: str = "frame",
 ) -> int:
     """Stream per-frame results into a mask store, in frame order.
 
@@ -191,6 +192,8 @@ def write_results(
     desc : str
         What the bar says it is writing (a concept run: ``3 photographs, a survey`` or
         ``120 frames, a video``).
+    unit : str
+        What the bar counts (a photo survey: ``photograph``, not ``frame``).
 
     Returns
     -------
@@ -244,7 +247,7 @@ def write_results(
     if progress is True:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=total, initial=start, unit="frame", desc=desc)
+        bar = tqdm(total=total, initial=start, unit=unit, desc=desc)
 
     def tick() -> None:
         if bar is not None:

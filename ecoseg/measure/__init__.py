@@ -64,7 +64,7 @@ from ecoseg.measure.counts import (
 from ecoseg.measure.cover import cover_table, roi_mask
 from ecoseg.measure.regions import region_table
 from ecoseg.measure.tables import INCOMPLETE, TABLES, read_table, save_table
-from ecoseg.measure.tracks import track_table
+from ecoseg.measure.tracks import TIME_COLUMNS, track_table
 from ecoseg.provenance import clean_class_name
 
 __all__ = [
@@ -448,7 +448,8 @@ def _tables(
         roi_px = np.asarray(roi_px)[keep]
         report_classes = classes
 
-    tracks = track_table(reg, calibration=cal, survey=store.provenance_record.is_survey)
+    survey = store.provenance_record.is_survey
+    tracks = track_table(reg, calibration=cal, survey=survey)
     counts = counts_table(reg, times, report_classes, frames=observed)
     maxn = maxn_table(counts)
     cov_src = pd.DataFrame({"frame": reg["frame"], "class": reg["class"], "px": roi_px}, copy=False)
@@ -470,6 +471,8 @@ def _tables(
     }
     for name, df in tables.items():
         units = df.attrs.get("units", {})
+        if survey:  # time_s is a photograph's index (docs/tables.md), not seconds
+            units = {c: "index" if c in TIME_COLUMNS else u for c, u in units.items()}
         extra = {"cover_area_px": cov.attrs["cover_area_px"]} if name == "cover" else {}
         df.attrs.clear()
         df.attrs.update(table_attrs(store, cal, units, name), **origin)

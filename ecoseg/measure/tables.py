@@ -595,7 +595,8 @@ def combine_tables(
     -------
     dict of DataFrame
         One per table name, rows in video order then in their own order, a fresh
-        ``RangeIndex``; ``attrs["units"]`` merged (``depth_m`` in m).
+        ``RangeIndex``; ``attrs["units"]`` merged (``depth_m`` in m; a column in different
+        units in different videos, ``time_s`` of videos and of photo surveys, ``s or index``).
 
     Examples
     --------
@@ -619,7 +620,11 @@ def combine_tables(
                 continue
             df = tables.pop(table) if release else tables[table]
             df = df.copy(deep=False)  # copy on write: not a second table
-            units.update((df.attrs or {}).get("units", {}))
+            for column, unit in (df.attrs or {}).get("units", {}).items():
+                # a video's time_s in s beside a photo survey's in index: both, not the last
+                known = units.get(column)
+                if known is None or unit not in known.split(" or "):
+                    units[column] = unit if known is None else f"{known} or {unit}"
             info = {"video": video, **{k: None for k in META_COLUMNS[1:]}}
             info.update({k: v for k, v in (meta.get(video) or {}).items() if k in META_COLUMNS})
             dropped = [c for c in META_COLUMNS if c in df.columns]

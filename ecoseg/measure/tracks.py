@@ -45,6 +45,10 @@ TRACK_MM_COLUMNS: dict[str, tuple[str, int, str]] = {
 }
 
 
+#: The columns that hold a frame's time: a photograph's index in a photo survey, where they
+#: are in the unit ``index`` (:func:`ecoseg.measure.measure`; they said ``s``).
+TIME_COLUMNS = ("time_s", "first_time_s", "last_time_s")
+
 #: The columns that need a time axis: NaN in a photo survey's tracks (:func:`track_table`).
 MOTION_COLUMNS = (
     "duration_s",

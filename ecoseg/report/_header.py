@@ -68,10 +68,13 @@ def headline(videos, tables, sites) -> list[dict[str, str]]:
     seen = set(maxn.loc[maxn["maxn"] > 0, "class"].astype(str)) if maxn is not None else set()
     # tracks nobody named are not one more species
     n_cls, unnamed = len(seen - {"unknown"}), "unknown" in seen
+    # a photo survey's instance is in one photograph: found, not tracked
+    surveys = bool(videos) and all(v.provenance.is_survey for v in videos)
+    found = " found" if surveys else " tracked"
     cards = [
         {"value": str(len(videos)), "label": _counted(len(videos), "video", "videos")},
         *_footage(videos),
-        {"value": str(n_ind), "label": _counted(n_ind, "individual", "individuals") + " tracked"},
+        {"value": str(n_ind), "label": _counted(n_ind, "individual", "individuals") + found},
         {
             "value": str(n_cls),
             "label": _counted(n_cls, "class", "classes")

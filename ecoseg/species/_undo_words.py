@@ -129,6 +129,9 @@ def undid_words(
     'split of track 3 at frame 9 into new track 8 (was: one track, wrasse)'
     >>> undid_words({"kind": "reviewed", "ids": [7]}, before)
     'mark track 7 reviewed (was: not reviewed, unknown)'
+    >>> guess = [{"id": 4, "class": "wrasse", "class_source": "classified"}]
+    >>> undid_words({"kind": "set_class", "ids": [4], "cls": "wrasse"}, guess)
+    'set class of track 4 to wrasse (was: wrasse, classified, not reviewed)'
     >>> undid_words({"kind": "delete", "ids": [7]})
     'delete of track 7'
     >>> undid_words({"kind": "classify", "ids": [3, 7], "classification": {
@@ -147,6 +150,11 @@ def undid_words(
 
     if kind == "set_class" and ids:
         said, before = f"set class of track {ids[0]} to {undone.get('cls')}", name(ids[0])
+        if ids[0] in was and before == clean_class_name(undone.get("cls")):
+            # it confirmed a guess of that name: "(was: wrasse)" read as no change at all
+            old = was[ids[0]]
+            mark = "reviewed" if old.get("reviewed") else "not reviewed"
+            before = f"{before}, {old.get('class_source') or 'no class source'}, {mark}"
     elif kind == "reviewed" and ids:
         mark = "reviewed" if was.get(ids[0], {}).get("reviewed") else "not reviewed"
         said, before = f"mark track {ids[0]} reviewed", f"{mark}, {name(ids[0])}"

@@ -56,6 +56,9 @@ def open_masks(path: Any) -> Any:
     _ = store.group  # a closed zip store raises here
     objects = store.objects
     k = len(objects)
+    time_attrs = {"units": "s", "long_name": "frame time"}
+    if store.provenance_record.is_survey:  # a photograph's number, as the tables say
+        time_attrs = {"units": "index", "long_name": "photograph (a photo survey has no time)"}
     ds = xr.Dataset(
         {
             "labels": _lazy(store, store.labels, n, ("t", "y", "x")),
@@ -64,7 +67,7 @@ def open_masks(path: Any) -> Any:
     )
     ds = ds.isel(object=slice(0, k)).assign_coords(
         t=("t", np.arange(n, dtype=np.int64), {"long_name": "frame index"}),
-        time=("t", store.read_time(), {"units": "s", "long_name": "frame time"}),  # small: load
+        time=("t", store.read_time(), time_attrs),  # small: load
         object=("object", store.object_ids, {"long_name": "object id"}),
         object_class=("object", np.array([o["class"] for o in objects], dtype=object)),
         object_source=("object", np.array([o["source"] for o in objects], dtype=object)),

@@ -64,6 +64,7 @@ def test_cli_prompt_file_concepts_on_a_folder_make_a_survey(folder, tmp_path, ca
     assert main([*args, "--score-threshold", "0.2"]) == 0, capsys.readouterr().err
     said = capsys.readouterr()
     assert said.out == f"masks: {out}\n" and "2 photographs, a survey: 100%" in said.err
+    assert "photograph/s" in said.err or "s/photograph" in said.err  # not "frame/s"
     record, _ = _record(out)
     assert record.is_survey  # it was tracked as a video of frames
     assert record.prompts == {"concepts": [{"text": "brain coral"}]}

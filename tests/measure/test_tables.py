@@ -76,6 +76,19 @@ def test_combine_tables_orders_rows_and_keeps_units():
     assert out.index.tolist() == [0, 1, 2]
 
 
+def test_combined_units_name_each_unit_the_videos_give_a_column():
+    # a study of a video and a photo survey: the combined time_s took the last video's unit
+    video = pd.DataFrame({"time_s": [0.5], "count": [1]})
+    video.attrs["units"] = {"time_s": "s", "count": "individuals"}
+    survey = pd.DataFrame({"time_s": [1.0], "count": [2]})
+    survey.attrs["units"] = {"time_s": "index", "count": "individuals"}
+    again = video.copy()
+    again.attrs["units"] = dict(video.attrs["units"])
+    tables = {"v": {"counts": video}, "q": {"counts": survey}, "w": {"counts": again}}
+    units = combine_tables(tables)["counts"].attrs["units"]
+    assert units == {"count": "individuals", "depth_m": "m", "time_s": "s or index"}
+
+
 def test_combine_tables_puts_meta_columns_first():
     df = pd.DataFrame({"site": ["stale"], "maxn": [2]})  # an old meta column is replaced
     out = combine_tables({"v": {"maxn": df}}, {"v": {"site": "N", "date": "2024-03-12"}})["maxn"]

@@ -166,3 +166,34 @@ def test_a_photo_survey_has_no_duration_path_or_speed(tmp_path):
     assert tracks[motion].isna().all().all()
     assert tracks["mean_area_px"].tolist() == [4.0, 6.0]
     assert tracks["first_frame"].tolist() == [0, 1]
+
+
+def test_a_photo_survey_s_times_are_in_the_unit_index(tmp_path):
+    """A survey's ``time_s`` is its photograph's index (0, 1, 2, ...): ``tables.json`` and
+    each table's units said ``s``, seconds it does not hold; they say ``index`` now, a
+    video's stay ``s``."""
+    from ecoseg.measure import measure
+    from ecoseg.measure.tables import read_table
+    from ecoseg.store import MaskStore
+
+    labels = np.zeros((2, 8, 10), np.uint32)
+    labels[0, 0:2, 0:2], labels[1, 4:6, 4:7] = 1, 2
+    objects = [(k, "sea urchin", "concept") for k in (1, 2)]
+    for name, video in [
+        ("s", {"path": "quadrats", "width": 10, "height": 8, "images": ["q1.jpg", "q2.jpg"]}),
+        ("v", {"path": "clip.mp4", "width": 10, "height": 8}),
+    ]:
+        with MaskStore.create(
+            tmp_path / f"{name}.zarr", height=8, width=10, objects=objects,
+            provenance={"video": video},
+        ) as s:  # fmt: skip
+            s.append(labels, np.arange(2.0))
+            s.mark_complete()
+        measure(tmp_path / f"{name}.zarr", tmp_path / name)
+    for name, expected in (("s", "index"), ("v", "s")):
+        for table, column in [
+            ("regions", "time_s"), ("counts", "time_s"), ("maxn", "time_s"),
+            ("cover", "time_s"), ("tracks", "first_time_s"), ("tracks", "last_time_s"),
+        ]:  # fmt: skip
+            units = read_table(tmp_path / name / f"{table}.csv").attrs["units"]
+            assert units[column] == expected, (name, table, column)

@@ -77,4 +77,6 @@ def test_a_photo_survey_counts_photographs_not_seconds_of_footage(tmp_path):
     page = report([tmp_path / "s.zarr"], tmp_path / "s.html").read_text()
     cards = re.findall(r'<div class="v">([^<]*)</div><div class="l">([^<]*)</div>', page)
     assert ("3", "photographs") in cards and "of footage" not in page
+    # each instance is in one photograph: the card said "3 individuals tracked"
+    assert ("3", "individuals found") in cards
     assert "1 video · 3 photographs" in page and "2 in q3.jpg (frame 2)" in page

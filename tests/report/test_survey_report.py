@@ -37,6 +37,22 @@ def test_a_survey_report_counts_per_photograph_and_leaves_out_paths_and_speeds(t
     assert 'id="survey-note"' in page and "no trajectory or speed" in page
 
 
+def test_the_page_does_not_say_a_survey_s_times_are_seconds(tmp_path):
+    """The page's opening said "times in seconds from the start of each video" of a page of
+    photo surveys too, whose ``time_s`` is a photograph's number."""
+    from report_helpers import make_store
+
+    from ecoseg.report import report
+
+    survey = _survey(tmp_path)
+    page = report([survey], tmp_path / "s.html").read_text()
+    assert "times in seconds" not in page
+    assert "a photo survey has no times: its photographs are numbered from 0" in page
+    make_store(tmp_path / "v.zarr", [(1, "wrasse", "prompt")], {1: [0, 1]})
+    both = report([survey, tmp_path / "v.zarr"], tmp_path / "b.html").read_text()
+    assert "times in seconds from the start of each video (a photo survey's, s, are its" in both
+
+
 def test_a_survey_panel_is_labelled_by_photograph(tmp_path):
     """The counts figure's survey panel names its photographs on the x axis, not seconds."""
     import pandas as pd

@@ -46,6 +46,25 @@ def test_cli_undo_takes_back_a_whole_command_and_names_every_edit(store3, capsys
     assert "nothing to undo" in capsys.readouterr().err
 
 
+def test_undo_of_a_confirmed_guess_says_it_was_a_guess(store3, capsys):
+    # `--set-class 1=wrasse` on a track the model had named wrasse made it reviewed; its undo
+    # said "(was: wrasse)", as if the edit had changed nothing
+    from ecoseg.species.review import open_for_edit
+
+    path, _, _ = store3
+    with open_for_edit(path) as s:  # what `ecoseg classify` writes
+        meta = read_meta(s)
+        meta["objects"][0].update({"class": "wrasse", "class_source": "classified"})
+        write_meta(s, meta)
+    assert main(["edit", str(path), "--set-class", "1=wrasse"]) == 0
+    capsys.readouterr()
+    assert main(["edit", str(path), "--undo"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "edit 2: undid edit 1: set class of track 1 to wrasse (was: wrasse, classified, "
+        "not reviewed)"
+    ]
+
+
 def test_python_undo_of_a_command_gives_the_bytes_back(store3):
     path, _, _ = store3
     Review(path).set_class(2, "goby")

@@ -82,3 +82,16 @@ def test_arrays_of_different_lengths_past_the_marker_still_open(tmp_path):
     assert ds.sizes["t"] == 6
     np.testing.assert_array_equal(ds.labels.values, labels)
     np.testing.assert_array_equal(ds.time.values, ts)
+
+
+def test_a_photo_survey_s_time_is_a_photograph_number_not_seconds(tmp_path):
+    # its time coordinate said units "s", "frame time" of photographs 0, 1, ...
+    video = {"path": "quadrats", "width": W, "height": H, "images": ["q1.jpg", "q2.jpg"]}
+    with MaskStore.create(
+        tmp_path / "s.zarr", height=H, width=W, objects=OBJECTS, provenance={"video": video}
+    ) as s:
+        s.append(frames(2), np.arange(2.0))
+        s.mark_complete()
+    assert open_masks(tmp_path / "s.zarr").time.attrs["units"] == "index"
+    write_store(tmp_path / "v.zarr", frames(2), times(2))
+    assert open_masks(tmp_path / "v.zarr").time.attrs["units"] == "s"
