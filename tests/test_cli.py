@@ -207,7 +207,7 @@ def test_bad_size_is_usage_error():
 @pytest.mark.parametrize(
     "args, needle",
     [
-        (("segment", "v.mp4", "-o", "m.zarr", "--device", "tpu"), "invalid choice: 'tpu'"),
+        (("segment", "v.mp4", "-o", "m.zarr", "--device", "tpu"), "unknown device 'tpu'"),
         (("segment", "v.mp4"), "required: -o/--out"),
         (("export", "m.zarr", "-o", "x", "--format", "yolo"), "invalid choice: 'yolo'"),
         (("nope",), "invalid choice: 'nope'"),
