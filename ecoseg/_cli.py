@@ -593,10 +593,10 @@ def add_fps_option(p: argparse.ArgumentParser, what: str = "VIDEO") -> None:
         type=frame_rate,
         default=None,
         metavar="N",
-        help=f"when {what} is a folder of numbered images: its frame rate, frame i at i/N s "
-        f"(default {DEFAULT_FPS:g}: images carry no time; give the real rate of a time-lapse or "
-        "of frames extracted at another rate). Refused for a video file: its timestamps are "
-        "its time",
+        help=f"when {what} is a folder of numbered images (frames or photographs): its frame rate, "
+        f"frame i at i/N s (default {DEFAULT_FPS:g}: images carry no time; give the real rate of "
+        "a time-lapse or of frames extracted at another rate). Refused for a video file, timed "
+        "by its own timestamps, and a single image (a photograph), which has no time axis",
     )
 
 
