@@ -285,15 +285,26 @@ def check_switch(value, name: str) -> bool:
 
 
 def did_you_mean(word: str, choices) -> str:
-    """`` (did you mean 'x'?)`` with the closest of ``choices`` to ``word``, or ``""``.
+    """`` (did you mean 'x'?)`` with the closest of ``choices`` to ``word``, or ``""``: in any
+    case (``SCALE`` is close to ``scale``), or else the one choice that ``word`` begins
+    (``laser`` of ``laser_points``, which is too short for :mod:`difflib` to call close).
 
     Examples
     --------
     >>> did_you_mean("promt", ["prompt", "truth"]), did_you_mean("zzz", ["prompt"])
     (" (did you mean 'prompt'?)", '')
+    >>> did_you_mean("SCALE", ["scale", "scale_bar"]), did_you_mean("laser", ["laser_points"])
+    (" (did you mean 'scale'?)", " (did you mean 'laser_points'?)")
     """
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    folded = {}
+    for choice in choices:
+        folded.setdefault(str(choice).lower(), choice)
+    typed = str(word).lower()
+    close = difflib.get_close_matches(typed, list(folded), n=1)
+    if not close and len(typed) >= 3:  # a word cut short: the one choice it begins, if one
+        begun = [c for c in folded if c.startswith(typed)]
+        close = begun if len(begun) == 1 else []
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
 
 
 def check_field_kinds(settings, what: str, *, error: type[Exception] = ValueError) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ecoseg._device import device_name
+from ecoseg._device import check_device_name
 from ecoseg._paths import (
     check_out_parent,
     check_out_suffix,
@@ -36,6 +36,7 @@ __all__ = [
     "add_fps_option",
     "add_quiet_options",
     "QUIET_COMMANDS",
+    "device_option",
     "command_parser",
     "show_progress",
     "check_network_options",
@@ -62,12 +63,12 @@ class OneLineParser(argparse.ArgumentParser):
     --------
     >>> import contextlib, io
     >>> p = OneLineParser(prog="ecoseg segment")
-    >>> _ = p.add_argument("--device", choices=("cpu", "cuda"))
+    >>> _ = p.add_argument("--engine", choices=("sam2", "classical"))
     >>> err = io.StringIO()
     >>> with contextlib.redirect_stderr(err), contextlib.suppress(SystemExit):
-    ...     p.parse_args(["--device", "tpu"])
+    ...     p.parse_args(["--engine", "sam3"])
     >>> print(err.getvalue().strip())  # doctest: +ELLIPSIS
-    ecoseg: error: segment: argument --device: invalid choice: 'tpu' ...--help`)
+    ecoseg: error: segment: argument --engine: invalid choice: 'sam3' ...--help`)
     """
 
     #: The subcommands this parser was given (:meth:`add_subparsers`), for
@@ -143,6 +144,25 @@ def engine_params(value: str | None, flag: str = "--params") -> dict[str, Any] |
     return data
 
 
+def device_option(text: str) -> str:
+    """The value of ``--device``: a name :func:`ecoseg._device.check_device_name` takes (the
+    library's one rule), or argparse's one-line refusal in its words.
+
+    Examples
+    --------
+    >>> device_option("CUDA:1")
+    'cuda:1'
+    >>> device_option("gpu")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: unknown device 'gpu' (did you mean 'cuda'?); use auto, cpu, cuda, cuda:N or mps
+    """  # noqa: E501
+    try:
+        return check_device_name(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_engine_options(p: argparse.ArgumentParser, concepts_help: str) -> None:
     """Add the engine options ``segment`` and ``batch`` share (read back by
     :func:`engine_options`).
@@ -198,11 +218,11 @@ def add_engine_options(p: argparse.ArgumentParser, concepts_help: str) -> None:
     )
     p.add_argument(
         "--device",
-        type=device_name,  # in any case (--device CPU), as the library takes it
-        choices=("auto", "cpu", "cuda", "mps"),
+        type=device_option,  # the library's names, in any case (--device CPU, cuda:1)
         default="auto",
-        metavar="auto|cpu|cuda|mps",
-        help="where the network runs (sam2 engine; default auto: CUDA, else Apple MPS, else CPU)",
+        metavar="auto|cpu|cuda|cuda:N|mps",
+        help="where the network runs (sam2 engine; default auto: CUDA, else Apple MPS, else CPU; "
+        "cuda:N: GPU N, counted from 0)",
     )
     p.add_argument(
         "--auto",
@@ -573,10 +593,10 @@ def add_fps_option(p: argparse.ArgumentParser, what: str = "VIDEO") -> None:
         type=frame_rate,
         default=None,
         metavar="N",
-        help=f"when {what} is a folder of numbered images: its frame rate, frame i at i/N s "
-        f"(default {DEFAULT_FPS:g}: images carry no time; give the real rate of a time-lapse or "
-        "of frames extracted at another rate). Refused for a video file: its timestamps are "
-        "its time",
+        help=f"when {what} is a folder of numbered images (frames or photographs): its frame rate, "
+        f"frame i at i/N s (default {DEFAULT_FPS:g}: images carry no time; give the real rate of "
+        "a time-lapse or of frames extracted at another rate). Refused for a video file, timed "
+        "by its own timestamps, and a single image (a photograph), which has no time axis",
     )
 
 

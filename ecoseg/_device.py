@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
+from ecoseg._checks import did_you_mean, short_repr
 from ecoseg.errors import ConfigError
 
-__all__ = ["DEVICES", "device_name", "resolve_device", "unavailable"]
+__all__ = [
+    "DEVICES",
+    "DEVICE_CHOICES",
+    "check_device_name",
+    "device_name",
+    "resolve_device",
+    "unavailable",
+]
 
 #: Device names a user may ask for (``cuda:N`` selects one GPU).
 DEVICES = ("auto", "cpu", "cuda", "mps")
+
+#: The names of :data:`DEVICES` and ``cuda:N``, as a refusal (and ``--help``) lists them.
+DEVICE_CHOICES = "auto, cpu, cuda, cuda:N or mps"
+
+_ONE_GPU = re.compile(r"cuda:\d+")
 
 
 def device_name(device):
@@ -21,6 +36,52 @@ def device_name(device):
     ('cpu', 'cuda:1', None)
     """
     return device.lower() if isinstance(device, str) else device
+
+
+def check_device_name(device, setting: str | None = None):
+    """``device`` in the spelling of :data:`DEVICES` (or ``cuda:N``), in any case; the one
+    rule of which names are devices, for ``segment``, ``batch``, a study file and ``--device``
+    alike (whether this machine has the device is :func:`unavailable`'s question). None is
+    None (auto); a ``torch.device`` is taken by its name.
+
+    Parameters
+    ----------
+    device : str or None
+        The name given.
+    setting : str, optional
+        What a refusal names first (``"device (--device)"``).
+
+    Raises
+    ------
+    ConfigError
+        Any other value, in one line with the names and the closest one (``'gpu'``: cuda).
+
+    Examples
+    --------
+    >>> check_device_name("CUDA:1"), check_device_name(None)
+    ('cuda:1', None)
+    >>> check_device_name("cdua")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: unknown device 'cdua' (did you mean 'cuda'?); use auto, cpu, cuda, cuda:N or mps
+    """  # noqa: E501
+    if device is None:
+        return None
+    if type(device).__module__ == "torch":  # a torch.device: "cuda:1"
+        device = str(device)
+    name = device_name(device)
+    if isinstance(name, str) and (name in DEVICES or _ONE_GPU.fullmatch(name)):
+        return name
+    named = f"{setting}: " if setting else ""
+    if not isinstance(name, str):
+        raise ConfigError(f"{named}unknown device {short_repr(device)}; use {DEVICE_CHOICES}")
+    # a GPU is cuda (difflib's closest to "gpu" is "cpu"); "cuda1" is cuda:1
+    gpu = re.fullmatch(r"(?:gpu|cuda)\W*(\d*)", name)
+    if gpu:
+        hint = f" (did you mean {'cuda' + (':' + gpu[1] if gpu[1] else '')!r}?)"
+    else:
+        hint = did_you_mean(name, DEVICES)
+    raise ConfigError(f"{named}unknown device {name!r}{hint}; use {DEVICE_CHOICES}")
 
 
 def resolve_device(device: str | None = "auto") -> str:
@@ -76,7 +137,7 @@ def unavailable(device: str | None) -> str | None:
     >>> unavailable("cpu"), unavailable("auto")
     (None, None)
     >>> unavailable("tpu")
-    "unknown device 'tpu'; use auto, cpu, cuda, mps"
+    "unknown device 'tpu'; use auto, cpu, cuda, cuda:N or mps"
     """
     device = device_name(device)
     if device is None or device in ("auto", "cpu"):
@@ -94,13 +155,10 @@ def _check(device: str):
     is unknown)``."""
     import torch
 
-    choices = ", ".join(DEVICES)
     try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError, ValueError):
-        return None, f"unknown device {device!r}; use {choices}"
-    if dev.type not in DEVICES:
-        return None, f"unknown device {device!r}; use {choices}"
+        dev = torch.device(check_device_name(device))
+    except ConfigError as exc:
+        return None, str(exc)
     if dev.type == "cuda" and not torch.cuda.is_available():
         return dev, "CUDA is not available here"
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():

@@ -131,6 +131,7 @@ MAY_IMPORT = {
     **{f"ecoseg.{m}": {"ecoseg.errors"} for m in HELPERS},
     "ecoseg._paths": {"ecoseg.errors", "ecoseg._text"},  # a named file's text: _text decodes it
     "ecoseg._cancel": {"ecoseg.errors", "ecoseg._checks"},  # a wrong cancel named: short_repr
+    "ecoseg._device": {"ecoseg.errors", "ecoseg._checks"},  # a refused name's did-you-mean
     **{f"ecoseg.{m}": {f"ecoseg.{n}" for n in (*HELPERS, *RECORDS)} for m in RECORDS},
 }
 

@@ -207,7 +207,7 @@ def test_bad_size_is_usage_error():
 @pytest.mark.parametrize(
     "args, needle",
     [
-        (("segment", "v.mp4", "-o", "m.zarr", "--device", "tpu"), "invalid choice: 'tpu'"),
+        (("segment", "v.mp4", "-o", "m.zarr", "--device", "tpu"), "unknown device 'tpu'"),
         (("segment", "v.mp4"), "required: -o/--out"),
         (("export", "m.zarr", "-o", "x", "--format", "yolo"), "invalid choice: 'yolo'"),
         (("nope",), "invalid choice: 'nope'"),
@@ -336,6 +336,19 @@ def _options(parser, name="ecoseg"):
                 yield from _options(subparser, f"{name} {sub}")
         elif action.option_strings:
             yield name, action
+
+
+def test_fps_help_says_what_it_refuses_in_the_words_of_the_refusal():
+    """``--fps`` help said it was refused for a video file only; a single image is refused too
+    (it has no time axis): each command's help says both, as the refusal words them."""
+    from ecoseg.io._common import not_a_folder
+
+    helps = {c: a.help for c, a in _options(build_parser()) if "--fps" in a.option_strings}
+    del helps["ecoseg synth"]  # the rate of the clip it makes
+    assert len(helps) == 3  # segment, batch, import
+    for help_text in helps.values():
+        text = " ".join(help_text.split())
+        assert not_a_folder("dive.mp4") in text and not_a_folder("photo.jpg") in text, text
 
 
 def test_every_option_with_a_default_says_it_in_its_help():

@@ -116,10 +116,9 @@ def _prompt_files(prompts, names) -> dict[str, str]:
 
 def _check_device(device) -> None:
     """A device name ``segment`` accepts (or None), else one-line :class:`ConfigError`."""
-    from ecoseg._device import DEVICES
+    from ecoseg._device import check_device_name
 
-    if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
-        raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    check_device_name(device, "device (--device)")
 
 
 def concept_options(

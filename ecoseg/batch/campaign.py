@@ -150,7 +150,8 @@ def batch(
         Print the dashboard link and a campaign progress bar (videos, frames/s, ETA) on stderr.
     fps : float, optional
         Frame rate of the image folders, as for :func:`ecoseg.segment` (default 30); every
-        video must then be a local image folder (a video file is timed by its timestamps).
+        video must then be a local image folder (a video file is timed by its timestamps, and
+        a single image has no time axis).
     as_video : bool
         With concepts: track the image folders as videos of frames, not photo surveys (as
         :func:`ecoseg.segment`'s ``as_video``, ``--as-video``).

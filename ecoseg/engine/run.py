@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._checks import check_switch, short_repr
-from ecoseg._device import device_name, resolve_device
+from ecoseg._device import check_device_name, resolve_device
 from ecoseg.engine.checks import (
     check_device,
     check_fast,
@@ -146,10 +146,10 @@ def segment(
     image_size : int, optional
         Lower network input size (e.g. 512) for speed on CPU; a multiple of 32 up to 4096
         (SAM 3: of 14 up to 4032).
-    device : {"auto", "cpu", "cuda", "mps"}, optional
-        sam2 engine: where the network runs; ``"auto"`` (or None): CUDA if available, else
-        Apple MPS, else the CPU (:func:`resolve_device`). The device used is recorded in the
-        store's provenance (``parameters["device"]``).
+    device : {"auto", "cpu", "cuda", "mps"} or "cuda:N", optional
+        In any case (``"CPU"``). sam2 engine: where the network runs; ``"auto"`` (or None):
+        CUDA if available, else Apple MPS, else the CPU (:func:`resolve_device`). The device
+        used is recorded in the store's provenance (``parameters["device"]``).
     resume : bool
         Continue an interrupted run into an existing store. A store made from another video,
         by another engine or with other settings is refused (:class:`StoreError`) before a
@@ -261,7 +261,7 @@ def segment(
             f"{short_repr(progress)}"
         )
     params_dict(params)  # the --params JSON text: a ValueError from dict() deep inside
-    device = device_name(device)  # "CPU" as "cpu": torch knows lower case only
+    device = check_device_name(device, "device (--device)")  # "CPU" as "cpu", as torch spells it
     from ecoseg.engine.survey_rule import is_photo_survey
 
     survey = is_photo_survey(video, as_video)  # (as_video checked to be a bool)

@@ -429,7 +429,8 @@ def parse_calibration(spec: str | float) -> Calibration:
             )
         with _named(text, "lasers:x0,y0,x1,y1[,...],spacing_mm"):
             return Calibration.from_laser_points(np.reshape(values[:-1], (-1, 2)), values[-1])
-    raise CalibrationError(f"calibration {text!r}: unknown kind {kind!r}; give {SPEC_FORMS}")
+    hint = did_you_mean(kind, ("scale-bar", "lasers"))  # "lazers:", "Scalebar:"
+    raise CalibrationError(f"calibration {text!r}: unknown kind {kind!r}{hint}; give {SPEC_FORMS}")
 
 
 @contextlib.contextmanager

@@ -2,7 +2,8 @@
 
 A folder of numbered images carries no time, so the widget's *frame rate* field gives it one,
 as ``ecoseg segment FOLDER --fps N`` does: frame ``i`` is at ``i / N`` s. The rate applies to
-image folders only (a video file is timed by its own timestamps). The video layer is re-timed
+image folders only (not a video file, timed by its own timestamps, nor a single image,
+which has no time axis: :func:`ecoseg.io._common.not_a_folder`). The video layer is re-timed
 to it (the time under the widget), the masks layer takes its times, and the masks' recorded
 video says ``"image_folder": true`` with the rate, as a store made by ``segment`` does, so the
 saved store opens again at that rate (:func:`ecoseg.napari._layers.store_layers`).

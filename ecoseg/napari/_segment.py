@@ -13,7 +13,7 @@ is refused once naming them (:mod:`ecoseg.napari._hand_edits`); a second press d
 Strokes painted while a run goes, on a frame it has not reached, stay over its masks there
 (napari's undo in the layer starts again then: :func:`ecoseg.napari._hand_edits.run_frame`).
 *Folder…* opens a folder of numbered images as a video; its *frame rate* field times it
-(``segment --fps``; :mod:`ecoseg.napari._rate`), greyed out for a video file.
+(``segment --fps``; :mod:`ecoseg.napari._rate`), greyed out for a video file or one image.
 
 With the SAM 3 engine nobody clicks: type what to find ("parrotfish, sea urchin") in the
 *Find (SAM 3)* box, optionally draw exemplar boxes (:mod:`ecoseg.napari._find`), press *Track*:

@@ -25,6 +25,7 @@ from qtpy.QtWidgets import (
 )
 
 from ecoseg.errors import EcosegError
+from ecoseg.io._common import not_a_folder
 from ecoseg.napari._check import napari_words
 from ecoseg.napari._find import LABELS as FIND_LABELS
 from ecoseg.napari._find import FindBox
@@ -91,9 +92,9 @@ class SegmentForm(QWidget):
         video_row.addWidget(folder_btn)
         self.fps_edit = QLineEdit()
         self.fps_edit.setToolTip(
-            "Frames per second of a folder of images (frame i at i/fps s; e.g. 0.2 for one "
-            "image every 5 s), as `ecoseg segment --fps`; a video file is timed by its own "
-            "timestamps"
+            "Frames per second of a folder of numbered images, frames or photographs (frame i at "
+            "i/fps s; e.g. 0.2 for one image every 5 s), as `ecoseg segment --fps`; not for a "
+            "video file, timed by its own timestamps, nor a single image, which has no time axis"
         )
         self.fps_edit.editingFinished.connect(self._apply_fps)
         self._fps_of: str | None = None  # the folder whose rate the field shows
@@ -265,9 +266,10 @@ class SegmentForm(QWidget):
             self._fps_of = None
             self.fps_edit.clear()
             self.fps_edit.setEnabled(False)
+            shown = meta.get("video")  # what it is, in the words of `segment --fps` (not_a_folder)
             self.fps_edit.setPlaceholderText(
-                "image folders only (a video file is timed by its own timestamps)"
-                if video is not None
+                f"image folders only: this is {not_a_folder(shown)}"
+                if shown
                 else "image folders only"
             )
             return

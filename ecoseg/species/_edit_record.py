@@ -375,9 +375,9 @@ def parse_edit_args(
             ident = -1
         if sep and ident > 0 and not name.strip():  # said in words: a one-line error
             blank = " (only whitespace after '=')" if name else ""
-            raise ConfigError(
-                f"--set-class: empty class name for track {ident}{blank}; expected ID=CLASS "
-                "(e.g. 4=parrotfish)"
+            raise ConfigError(  # the value as typed: its spaces shown between the quotes
+                f"--set-class {text!r}: empty class name for track {ident}{blank}; expected "
+                "ID=CLASS (e.g. 4=parrotfish)"
             )
         if not sep or ident <= 0:
             raise ConfigError(f"--set-class {text!r}: expected ID=CLASS (e.g. 4=parrotfish)")

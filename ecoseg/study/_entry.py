@@ -226,13 +226,10 @@ def parse_video(
         check_image_size(image_size, engine, model)
     except ConfigError as exc:
         raise ConfigError(f"{at('image_size')} {key_words(exc)}") from None
-    from ecoseg._device import DEVICES, device_name
+    from ecoseg._device import check_device_name
 
-    device = device_name(merged.get("device"))  # `device: CPU` as cpu, as segment() takes it
-    if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
-        raise ConfigError(
-            f"{at('device')} device: must be one of {', '.join(DEVICES)}, got {device!r}"
-        )
+    # `device: CPU` as cpu, as segment() takes it
+    device = check_device_name(merged.get("device"), f"{at('device')} device")
     if engine == "classical" and "device" not in entry and device not in (None, "auto", "cpu"):
         device = None  # the defaults' GPU is for the videos of other engines
     try:  # a GPU for the motion tracker, as segment() refuses it

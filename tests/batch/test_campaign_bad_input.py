@@ -201,7 +201,7 @@ def test_video_names_in_any_script_and_names_sharing_a_store_folder(tmp_path):
         ),
         ({"device": "cuda"}, "motion tracker runs on the CPU"),  # each video failed
         ({"image_size": 512}, "no network to size"),  # each video failed
-        ({"device": "cudda"}, "device must be one of"),
+        ({"device": "cudda"}, r"unknown device 'cudda' \(did you mean 'cuda'\?\)"),
         # SAM 3 sizes went to each video's task (failed, or "cannot be compared" on a store)
         ({"concepts": ["a"], "model": "sam3", "image_size": 500}, "must be a multiple of 14"),
         ({"concepts": ["a"], "model": "sam3", "image_size": 0}, "must be a multiple of 14"),

@@ -124,8 +124,8 @@ def test_auto_is_the_cpu_on_this_machine():
 @pytest.mark.parametrize(
     "device, message",
     [
-        ("tpu", "unknown device 'tpu'; use auto, cpu, cuda, mps"),
-        ("meta", "unknown device 'meta'; use auto, cpu, cuda, mps"),
+        ("tpu", "unknown device 'tpu' (did you mean 'cpu'?); use auto, cpu, cuda, cuda:N or mps"),
+        ("meta", "unknown device 'meta'; use auto, cpu, cuda, cuda:N or mps"),
         ("cuda", "device 'cuda': CUDA is not available here; use auto or cpu"),
         ("cuda:1", "device 'cuda:1': CUDA is not available here; use auto or cpu"),
         ("mps", "device 'mps': Apple MPS is not available here; use auto or cpu"),
@@ -200,7 +200,7 @@ def test_cli_device_option(clip, tmp_path, machine, capsys):
     machine()
     with pytest.raises(SystemExit):
         main(["segment", "--help"])
-    assert "auto|cpu|cuda|mps" in capsys.readouterr().out
+    assert "auto|cpu|cuda|cuda:N|mps" in capsys.readouterr().out
     prompts = tmp_path / "p.json"
     prompts.write_text(json.dumps(PROMPT))
     args = ["segment", str(clip.video), "-o", str(tmp_path / "m.zarr"), "--prompts", str(prompts)]
@@ -209,7 +209,7 @@ def test_cli_device_option(clip, tmp_path, machine, capsys):
     err = capsys.readouterr().err
     assert err == "ecoseg: error: device 'cuda': CUDA is not available here; use auto or cpu\n"
     with pytest.raises(SystemExit):
-        main([*args, "--device", "tpu"])  # not one of the choices
+        main([*args, "--device", "tpu"])  # not a device
 
 
 # ------------------------------------------------------------------ --fast (bf16)

@@ -141,6 +141,27 @@ def test_leaving_the_field_retimes_the_folder_and_video_files_ignore_it(widget, 
     assert w.fps_edit.text() == "2.5"  # the folder's rate, as it is now timed
 
 
+def test_the_greyed_out_field_says_why_in_the_words_of_segment_fps(widget, tmp_path):
+    """A single photograph was called a video file ("a video file is timed by its own
+    timestamps"), which ``segment --fps`` does not say of it: both now say what it is."""
+    from napari.layers import Layer
+    from PIL import Image
+
+    from ecoseg.napari._layers import video_layer
+
+    w = widget
+    w.viewer.open_sample("ecoseg", "reef_video")
+    said = "image folders only: this is a video file, timed by its own timestamps"
+    assert w.fps_edit.placeholderText() == said
+    photo = tmp_path / "reef.jpg"
+    Image.fromarray(np.zeros((24, 32, 3), np.uint8)).save(photo)
+    layer = w.viewer.add_layer(Layer.create(*video_layer(photo)))
+    w.video_combo.setCurrentText(layer.name)
+    assert not w.fps_edit.isEnabled()
+    said = "image folders only: this is a single image (a photograph), which has no time axis"
+    assert w.fps_edit.placeholderText() == said
+
+
 def test_a_folder_without_images_is_refused_in_one_line(widget, tmp_path):
     w = widget
     assert w.open_folder(str(tmp_path)) is None

@@ -51,8 +51,11 @@ SPECS = [
     ("12,500", ["'12,500'", "(a decimal comma: write 12.500)"]),  # 12500 mm/px: implausible
     (
         "ruler:0,0,1,1,5",
-        ["unknown kind 'ruler'", "'0.5 mm/px'", "'scale-bar:x0,y0,x1,y1,length_mm'", "'none'"],
+        ["unknown kind 'ruler'; give", "'0.5 mm/px'", "'scale-bar:x0,y0,x1,y1,length_mm'"],
     ),
+    # a misspelt kind: the closest one (it listed the forms only)
+    ("lazers:0,0,10,0,5", ["unknown kind 'lazers' (did you mean 'lasers'?); give"]),
+    ("Scalebar:0,0,10,0,5", ["unknown kind 'scalebar' (did you mean 'scale-bar'?); give"]),
     (
         "",
         ["calibration ''", "'0.5 mm/px'", "'scale-bar:x0,y0,x1,y1,length_mm'", "'none'"],
@@ -174,7 +177,9 @@ def test_implausible_stored_calibration_is_caught_by_measure(clip, tmp_path):
     assert_names(info, "5e+06", "plausible range")
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "lasers:1,1,1,1,4", "[1, 2]", "2.5 cm/px"])
+@pytest.mark.parametrize(
+    "value", ["0", "-1", "lasers:1,1,1,1,4", "[1, 2]", "2.5 cm/px", "lazers:0,0,10,0,5"]
+)
 def test_bad_calibration_in_a_study_file(value, clip, tmp_path):
     from ecoseg.study import load_study
 
@@ -194,6 +199,8 @@ def test_bad_calibration_in_a_study_file(value, clip, tmp_path):
         load_study(study)
     assert isinstance(info.value, ConfigError)
     assert_names(info, str(study), "reef", "calibration")
+    if value.startswith("lazers"):  # the closest kind, as --calibration says it
+        assert_names(info, "unknown kind 'lazers' (did you mean 'lasers'?)")
 
 
 @pytest.mark.parametrize("value", ["0", "-1", ".nan", "1.0e+9"])
@@ -254,6 +261,11 @@ def test_a_new_calibration_names_an_unknown_method(store):
     with pytest.raises(CalibrationError) as exc:
         Calibration(0.5, method="scale_bars")
     assert_names(exc, "(did you mean 'scale_bar'?)")
+    # a name cut short or in another case had no hint (difflib: too short, case-sensitive)
+    for given, meant in [("laser", "laser_points"), ("lasers", "laser_points"), ("SCALE", "scale")]:
+        with pytest.raises(CalibrationError) as exc:
+            Calibration(0.5, method=given)
+        assert_names(exc, f"method {given!r} is unknown (did you mean {meant!r}?); known:")
     # a store's calibration is read whatever its method says (another tool's, an old one's)
     with MaskStore.open(store, mode="a") as s:
         s.calibration = {"mm_per_px": 0.5, "method": "ruler"}

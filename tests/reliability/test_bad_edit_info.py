@@ -50,9 +50,12 @@ EDITS = [
     (["--set-class", "1=wrasse\x00"], ["--set-class 1=wrasse", "control character"]),
     (["--set-class", "1=blue\ttang"], ["--set-class 1=blue", "control character"]),
     (["--set-class", "1=ok", "--set-class", "2=a\rb"], ["--set-class 2=a", "control character"]),
-    (["--set-class", "1="], ["--set-class: empty class name for track 1; expected ID=CLASS"]),
-    # its spaces were echoed collapsed: "--set-class '4= ': expected ID=CLASS"
-    (["--set-class", "1=  "], ["empty class name for track 1 (only whitespace after '=')"]),
+    (["--set-class", "1="], ["--set-class '1=': empty class name for track 1; expected ID="]),
+    # its spaces were echoed collapsed: "--set-class '4= ': expected ID=CLASS"; then not at all
+    (
+        ["--set-class", "1=  "],
+        ["--set-class '1=  ': empty class name for track 1 (only whitespace after '=')"],
+    ),
     # a value echoed as typed, not squeezed by the one-line error: it read "--set-class 'x= '"
     (["--set-class", "x=  "], ["--set-class 'x=  ': expected ID=CLASS"]),
     # one line, the merge named once (it read "--merge 1,1: merge: cannot merge track 1 ...")

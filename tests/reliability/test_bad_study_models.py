@@ -311,4 +311,5 @@ def test_a_device_in_capitals_is_taken(tmp_path, cli):
     path.write_text(f"output: out\ndefaults:\n  device: GPU\nvideos:\n{VIDEOS['sam2']}")
     with pytest.raises(ConfigError) as refused:
         load_study(path)
-    assert str(refused.value).endswith("device: must be one of auto, cpu, cuda, mps, got 'gpu'")
+    said = "device: unknown device 'gpu' (did you mean 'cuda'?); use auto, cpu, cuda, cuda:N or mps"
+    assert str(refused.value).endswith(said)
