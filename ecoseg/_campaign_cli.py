@@ -255,7 +255,8 @@ def _run_batch(args) -> int:
     )
     for row in summary.itertuples():
         extra = f" ({row.error})" if row.error else ""
-        print(f"{row.video}: {row.status}, {row.frames} frames -> {row.store}{extra}")
+        frames = f"{row.frames} frame{'s' if row.frames != 1 else ''}"
+        print(f"{row.video}: {row.status}, {frames} -> {row.store}{extra}")
     print(f"summary: {summary.attrs['summary']}")
     if args.measure:
         from ecoseg.batch import campaign_tables, store_location, write_tables

@@ -82,6 +82,11 @@ class EmptyExportWarning(UserWarning):
     written (an empty annotation file is valid); the warning names the store and the file."""
 
 
+class ShortVideoWarning(UserWarning):
+    """A video shorter than the motion tracker's ``min_hits`` (the frames in a row that make a
+    track): it cannot report any animal; the warning names the video and its frames."""
+
+
 class PromptClippedWarning(UserWarning):
     """A prompt box (or exemplar box) reaches past the edge of the frame: it is cut to the
     frame; the warning names the file, object or concept, frame, both boxes and the frame

@@ -16,6 +16,7 @@ from typing import Any
 
 from ecoseg._checks import check_switch, short_repr
 from ecoseg._device import check_device_name, resolve_device
+from ecoseg._warn import warn
 from ecoseg.engine.checks import (
     check_device,
     check_fast,
@@ -30,7 +31,7 @@ from ecoseg.engine.checks import (
 from ecoseg.engine.results import write_results
 from ecoseg.engine.resume import check_resumable
 from ecoseg.engine.settings import DEFAULT_MODEL, build_network, model_record
-from ecoseg.errors import ConfigError, PromptError, StoreError
+from ecoseg.errors import ConfigError, PromptError, ShortVideoWarning, StoreError
 from ecoseg.provenance import created
 
 __all__ = ["check_out_arg", "segment"]
@@ -362,6 +363,15 @@ def segment(
         if resume and store.complete:  # same settings, nothing left to track: left as it is
             return str(out)
         if engine == "classical":
+            if len(reader) < cp.min_hits:  # nothing can be found: say so, not an empty store
+                n = len(reader)
+                warn(
+                    f"{reader.path}: {n} frame{'s' if n != 1 else ''}: the motion tracker makes a "
+                    f"track of an animal seen moving in {cp.min_hits} frames in a row "
+                    "(min_hits), so it finds none; for a still image use the sam2 engine "
+                    "(--prompts or --auto) or --concepts",
+                    ShortVideoWarning,
+                )
             # re-tracked from frame 0 (the state is rebuilt), written from the first frame the
             # store lacks: a cancelled run resumes to the uninterrupted store
             results = track(

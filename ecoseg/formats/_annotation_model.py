@@ -322,7 +322,8 @@ def align_frames(ann: Annotations, times: np.ndarray, align: str = "index") -> A
             if not 0 <= inst.frame < n:
                 raise FormatError(
                     f"{ann.source}: {inst.where}: frame {inst.frame + first} is past the end of "
-                    f"the video ({n} frames, 0..{n - 1}{counted}): {ANOTHER_VIDEO}"
+                    f"the video ({n} frame{'s' if n != 1 else ''}, 0..{n - 1}{counted}): "
+                    f"{ANOTHER_VIDEO}"
                     if inst.frame >= n
                     else f"{ann.source}: {inst.where}: frame {inst.frame + first} is negative"
                 )

@@ -194,7 +194,7 @@ def _read(
     if align == "index" and getattr(module, "LISTS", None) and listed > n:
         raise FormatError(  # frames with no animals there were dropped without a word
             f"{src}: its {module.LISTS} go on to frame {listed - 1}, past the end of the "
-            f"video ({n} frames, 0..{n - 1}): {ANOTHER_VIDEO}"
+            f"video ({n} frame{'s' if n != 1 else ''}, 0..{n - 1}): {ANOTHER_VIDEO}"
         )
     refuse_none_annotated(aligned, getattr(module, "LISTS", None) or "annotated frames")
     return aligned, beyond

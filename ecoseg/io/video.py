@@ -230,7 +230,8 @@ def video_mismatch(reader: VideoReader, recorded: VideoSource | None) -> str | N
     if size is not None and (reader.width, reader.height) != size:
         return f"it is {reader.width}x{reader.height} px, the store's video {size[0]}x{size[1]}"
     if isinstance(recorded.frames, int) and len(reader) != recorded.frames:
-        return f"it has {len(reader)} frames, the store's video {recorded.frames}"
+        n = len(reader)
+        return f"it has {n} frame{'s' if n != 1 else ''}, the store's video {recorded.frames}"
     extra = recorded.extra or {}
     names = extra.get("images")
     files = list(getattr(reader, "files", None) or [str(reader.path)])

@@ -30,6 +30,7 @@ from ecoseg.provenance import ObjectRecord, Provenance
 from ecoseg.report._calibration import recorded_calibration, save_study_calibration
 
 __all__ = [
+    "NOT_RECORDED",
     "VideoInfo",
     "is_study_store",
     "open_reader",
@@ -38,6 +39,9 @@ __all__ = [
     "shown_paths",
     "store_names",
 ]
+
+#: ``VideoInfo.video_shown`` of a store whose provenance names no video
+NOT_RECORDED = "(not recorded)"
 
 
 def store_names(stores: list[Any]) -> list[str] | None:
@@ -272,7 +276,7 @@ def read_video(
     info.classes = {o.id: o.class_name for o in info.objects}
     video = info.provenance.video
     recorded = video.path if video is not None else None
-    info.video_shown = str(recorded) if recorded else "(not recorded)"
+    info.video_shown = str(recorded) if recorded else NOT_RECORDED
     if recorded:
         found = find_video(recorded, path)
         info.video_path = found or Path(str(recorded))

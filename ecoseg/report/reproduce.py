@@ -29,7 +29,7 @@ from ecoseg.report._replay import (
     review_steps,
     study_reviews,
 )
-from ecoseg.report.read import VideoInfo, store_names
+from ecoseg.report.read import NOT_RECORDED, VideoInfo, store_names
 
 __all__ = [
     "Command",
@@ -219,6 +219,8 @@ def store_command(v: VideoInfo) -> Command:
     prov = v.provenance
     if prov.get("generator") == "ecoseg.synth":
         return Command(_synth_command(v))
+    if v.video_shown == NOT_RECORDED:  # a store made in Python below ecoseg.segment
+        return Command(f"# {v.name}: its store records no video; ecoseg has no command for it")
     engine = prov.engine or "classical"
     if engine == "import":
         return Command(_import_command(v))

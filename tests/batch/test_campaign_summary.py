@@ -76,6 +76,16 @@ def test_a_video_broken_beside_its_finished_store_is_said_not_skipped(made, caps
     assert code == 0 and stdout.count(": skipped, 6 frames") == 2
 
 
+def test_a_one_frame_video_is_said_in_the_singular(tmp_path, capsys):
+    """The command's line for a 1-frame video said 'done, 1 frames'."""
+    clip = ecoseg.synth(tmp_path / "one", frames=1, size=(64, 48), seed=1)
+    code, stdout, _ = run_cli(
+        capsys, "batch", clip.video, "-o", tmp_path / "out", "--engine", "classical", "--quiet"
+    )
+    assert code == 0
+    assert f"{clip.video}: done, 1 frame -> " in stdout
+
+
 def test_a_video_this_machine_cannot_open_but_of_the_stores_bytes_is_skipped(made, monkeypatch):
     """The very bytes the store records (a codec this machine lacks): the store is this
     video's, so it is skipped as before."""

@@ -106,3 +106,24 @@ def test_an_animal_past_the_end_says_how_to_proceed(clip, tmp_path, cli, fmt, na
     said["viame"] = r"frame 39 is past the end of the video \(24 frames, 0\.\.23\): is it"
     assert re.search(said[fmt], line), line  # the file's number (a MOT row 40 said 39)
     assert not out.exists()
+
+
+def test_a_one_frame_video_is_said_in_the_singular(tmp_path, cli):
+    """An animal or a CVAT task past the end of a 1-frame video said '(1 frames, 0..0)'."""
+    from ecoseg.synth import synth
+
+    one = synth(tmp_path / "one", frames=1, size=(96, 64), seed=3)
+    mot = tmp_path / "a.txt"
+    mot.write_text("1,1,2,2,3,3,1,-1,-1,-1\n2,1,2,2,3,3,1,-1,-1,-1\n", encoding="utf-8")
+    out = tmp_path / "t.zarr"
+    code, _, err = cli("import", mot, "--format", "mot", "--video", one.video, "-o", out)
+    assert "frame 2 is past the end of the video (1 frame, 0..0; the file counts them from 1" in err
+    xml = Path(export(one.truth, "cvat", tmp_path / "a.xml")).read_text(encoding="utf-8")
+    xml = xml.replace("<size>1</size>", "<size>3</size>")
+    path = tmp_path / "b.xml"
+    path.write_text(xml.replace("<stop_frame>0</stop_frame>", "<stop_frame>2</stop_frame>"))
+    code, _, err = cli("import", path, "--format", "cvat", "--video", one.video, "-o", out)
+    assert_one_line_error(
+        code, err, "its task frames go on to frame 2, past the end of the video (1 frame, 0..0)"
+    )
+    assert not out.exists()

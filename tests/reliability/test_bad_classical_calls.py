@@ -10,7 +10,7 @@ import pytest
 from reliability_helpers import assert_names
 
 from ecoseg.engine.classical import ClassicalParams, ClassicalTracker, segment_classical, track
-from ecoseg.errors import ConfigError, VideoError
+from ecoseg.errors import ConfigError, ShortVideoWarning, VideoError
 from ecoseg.store import MaskStore
 
 pytestmark = pytest.mark.bad_input
@@ -86,3 +86,36 @@ def test_a_refused_frame_leaves_the_tracker_usable():
     assert_names(exc, "frame 0", "(40, 64, 3)")
     results = tracker.push(0, 0.0, FRAMES[0]) + tracker.push(1, 1 / 30, FRAMES[1])
     assert [r.index for r in results + tracker.finish()] == [0, 1]
+
+
+@pytest.mark.parametrize("frames", [1, 2])
+def test_a_video_shorter_than_min_hits_says_it_can_find_no_animal(tmp_path, frames):
+    # a 1-frame video (or one photograph) gave a store of no objects without a word
+    import ecoseg
+
+    clip = ecoseg.synth(tmp_path / "c", frames=frames, size=(64, 48), seed=1)
+    with pytest.warns(ShortVideoWarning) as caught:
+        ecoseg.segment(clip.video, out=tmp_path / "m.zarr", progress=False)
+    assert MaskStore.open(tmp_path / "m.zarr").n_frames == frames
+    (message,) = [str(w.message) for w in caught if w.category is ShortVideoWarning]
+    assert message.startswith(f"{clip.video}: {frames} frame{'s' if frames > 1 else ''}: ")
+    assert "3 frames in a row (min_hits)" in message and "\n" not in message
+
+
+def test_a_video_of_min_hits_frames_is_not_said_too_short(tmp_path, recwarn):
+    import ecoseg
+
+    clip = ecoseg.synth(tmp_path / "c", frames=2, size=(64, 48), seed=1)
+    ecoseg.segment(clip.video, out=tmp_path / "m.zarr", params={"min_hits": 2}, progress=False)
+    assert not [w for w in recwarn if w.category is ShortVideoWarning]
+
+
+def test_the_command_names_a_one_frame_video_too_short(tmp_path, capsys):
+    from ecoseg.cli import main
+    from ecoseg.synth import synth
+
+    clip = synth(tmp_path / "one", frames=1, size=(64, 48), seed=1)
+    assert main(["segment", str(clip.video), "-o", str(tmp_path / "m.zarr"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"ecoseg: warning: {clip.video}: 1 frame: the motion tracker ")
+    assert err.count("\n") == 1

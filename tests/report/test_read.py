@@ -56,6 +56,24 @@ def test_open_reader_accepts_the_stores_own_video(tmp_path):
     assert info.video_refused == ""
 
 
+def test_open_reader_names_a_one_frame_clip_in_the_singular(tmp_path):
+    """A 1-frame clip in place of the store's video said 'it has 1 frames'."""
+    import shutil
+
+    from ecoseg.report.read import open_reader
+
+    clip = synth(tmp_path / "clip", frames=5, size=(64, 48), seed=1)
+    one = synth(tmp_path / "one", frames=1, size=(64, 48), seed=2)
+    shutil.copyfile(one.video, clip.video)
+    info = read_video("clip", str(clip.truth), "clip/truth.zarr")
+    reader, reason = open_reader(info)
+    assert reader is None
+    assert (
+        reason
+        == "the video at video.mp4 is not the store's video: it has 1 frame, the store's video 5"
+    )
+
+
 def test_report_page_says_why_a_wrong_video_gave_no_stills(tmp_path):
     from ecoseg.report import report
 

@@ -598,3 +598,21 @@ def _same_store(first: Path, again: Path) -> tuple:
     np.testing.assert_array_equal(x.read_scores(), y.read_scores())
     assert x.objects == y.objects
     return x, y
+
+
+def test_a_store_that_records_no_video_gets_no_made_up_segment_command(tmp_path):
+    """A store made below ``ecoseg.segment`` (``MaskStore.create`` and ``segment_classical``,
+    as docs/classical.md shows) records no video: the page said ``ecoseg segment '(not
+    recorded)' -o masks.zarr --engine classical``, a command naming no video."""
+    from ecoseg.engine.classical import segment_classical
+    from ecoseg.report import report
+    from ecoseg.store import MaskStore
+
+    frames = np.full((8, 48, 64, 3), 60, np.uint8)
+    for t in range(8):
+        frames[t, 10:20, 4 + 3 * t : 14 + 3 * t] = 220
+    with MaskStore.create(tmp_path / "masks.zarr", height=48, width=64) as store:
+        segment_classical(frames, store, params={"warmup": 8})
+    page = html.unescape(report(tmp_path / "masks.zarr", tmp_path / "r.html").read_text())
+    assert "(not recorded)' -o" not in page
+    assert "# masks: its store records no video; ecoseg has no command for it" in page
