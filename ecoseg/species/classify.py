@@ -12,7 +12,9 @@ Tracks named by a person (``reviewed``, a class typed with the prompt, a concept
 colour rules (``class_source="rule"``), from an earlier classification and from a concept of
 exemplars alone (class ``visual``: no name was typed) are replaced. Each classification of a
 store is one entry of its edit log (``kind="classify"``), so ``ecoseg edit STORE --undo``
-restores the classes it replaced, and the calibration a ``--calibration`` saved with it.
+restores the classes it replaced, and the calibration a ``--calibration`` saved with it. A
+model that does not know species an earlier classification named says so
+(:class:`NarrowerModelWarning`): those tracks lose their names because it cannot give them.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from ecoseg.species.model import (
 )
 
 __all__ = [
+    "NarrowerModelWarning",
     "check_feature_version",
     "check_model_fits",
     "classify",
@@ -63,6 +66,13 @@ __all__ = [
     "train_model",
     "training_rows",
 ]
+
+
+class NarrowerModelWarning(UserWarning):
+    """A classification renames tracks an earlier classification named with species the new
+    model does not know: they lose those names because the model cannot give them, not
+    because it decided otherwise (printed by the CLI as one ``ecoseg: warning:`` line; ``ecoseg
+    edit STORE --undo`` gives them back)."""
 
 
 def store_sha256(store) -> str:
@@ -377,6 +387,25 @@ def _warn_unknown_species(model: SpeciesModel, feats: TrackFeatures) -> None:
     )
 
 
+def _warn_narrower(store, model: SpeciesModel, lost: Counter) -> None:
+    """Warn when tracks an earlier classification named (``lost``: their count by class) lose
+    names the model does not know."""
+    n = sum(lost.values())
+    if not n:
+        return
+    it = "them" if n > 1 else "it"
+    if len(lost) == 1:
+        named = f"the name {next(iter(lost))!r} an earlier classification gave {it}, a species"
+    else:
+        listed = ", ".join(f"{c!r} ({k})" for c, k in sorted(lost.items()))
+        named = f"the names {listed} an earlier classification gave them, species"
+    warn(
+        f"{store}: {n} track{'s' * (n > 1)} lose{'s' * (n == 1)} {named} the model does not "
+        f"know (it names {', '.join(model.classes)}); ecoseg edit {store} --undo gives {it} back",
+        NarrowerModelWarning,
+    )
+
+
 def _label(obj: dict, cls: str, p: float, threshold: float) -> dict:
     obj = dict(obj)
     if p >= threshold:
@@ -493,6 +522,18 @@ def classify(
         of ``model_sha256``.
     Cancelled
         ``cancel`` was set while the track features were measured (see ``cancel``).
+
+    Warns
+    -----
+    NarrowerModelWarning
+        Once per store where tracks an earlier classification named lose names the model
+        does not know (naming the species, the number of tracks and ``ecoseg edit STORE
+        --undo``, which gives them back).
+    SpeciesModelWarning
+        Species learnt from few reviewed tracks, or a store's reviewed tracks naming a
+        species the model does not know.
+    CalibrationReplacedWarning
+        ``calibration`` replaces another calibration stored (see ``calibration``).
 
     Examples
     --------
@@ -615,12 +656,14 @@ def classify(
                 warn_if_replaced(s, None)
                 s.calibration = None
             meta = read_meta(s)
-            objects = []
+            objects, lost = [], Counter()  # lost: earlier classes this model cannot give
             for obj in meta["objects"]:
                 oid = int(obj["id"])
                 # a guess, or nobody's (kept: a concept's track no person named, ``visual``)
                 keep = keep_visual and class_source(obj) == "concept"
                 if oid in best and not named_by_person(obj) and not keep:
+                    if class_source(obj) == "classified" and obj["class"] not in fitted.classes:
+                        lost[obj["class"]] += 1
                     obj = _label(obj, *best[oid], float(threshold))
                 objects.append(obj)
             record = {
@@ -641,6 +684,7 @@ def classify(
             }
             # one undoable entry, the calibration it saved included
             entry = record_classification(s, objects, record, calibration_before)
+            _warn_narrower(feats.store, fitted, lost)
             if entry is not None:
                 changed.append(str(feats.store))
                 if not entry["ids"]:

@@ -287,3 +287,39 @@ def test_a_study_run_reads_its_species_model_file_once_for_its_hash_and_copy(
         self, *a, **k))  # fmt: skip
     run_study(study_file, progress=False, report=False)
     assert len(opened) == 1  # the run's hash, copy and classify's load
+
+
+def test_a_study_run_with_a_model_that_cannot_give_its_earlier_names_says_so(
+    study, tmp_path, monkeypatch
+):
+    """The study's model file replaced by one that does not know a species the first run's
+    classification named: the run that classifies again renames those tracks, and says so in
+    one warning naming the store, the species, how many tracks and the way back (it said
+    nothing)."""
+    from ecoseg.species import SpeciesModel
+    from ecoseg.species.classify import NarrowerModelWarning
+    from ecoseg.species.features import FEATURE_VERSION, track_features
+
+    root, _, store, _ = copy_study(study, tmp_path, monkeypatch)
+    run_study(root / "study.yaml", progress=False, report=False)
+    named = [o["class"] for o in ecoseg.MaskStore.open(store).objects
+             if o.get("class_source") == "classified"]  # fmt: skip
+    feats = track_features(root / "ref" / "truth.zarr")
+    dropped = max(set(named), key=named.count)  # the species the first run named most
+    keep = [c != dropped for c in feats.classes]
+    narrow = SpeciesModel.fit(
+        feats.values[keep],
+        [c for c, k in zip(feats.classes, keep) if k],
+        feature_names=feats.names,
+        feature_version=FEATURE_VERSION,
+    )
+    narrow.save(root / "species.json", overwrite=True)
+    with pytest.warns(NarrowerModelWarning) as caught:
+        run_study(root / "study.yaml", progress=False, report=False)
+    n = named.count(dropped)
+    assert [str(w.message) for w in caught if w.category is NarrowerModelWarning] == [
+        f"{store}: {n} track{'s' * (n > 1)} lose{'s' * (n == 1)} the name {dropped!r} an "
+        f"earlier classification gave {'them' if n > 1 else 'it'}, a species the model does "
+        f"not know (it names {', '.join(narrow.classes)}); ecoseg edit {store} --undo gives "
+        f"{'them' if n > 1 else 'it'} back"
+    ]
