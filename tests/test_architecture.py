@@ -117,6 +117,7 @@ HELPERS = (
     "_device",
     "_warn",
     "_cancel",
+    "_progress",
 )
 RECORDS = (
     "provenance",

@@ -90,9 +90,9 @@ def write_summary(rows, names, out: str) -> Any:
 
 
 def run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
-    from tqdm.auto import tqdm
+    from ecoseg._progress import progress_bar
 
-    bar = tqdm(
+    bar = progress_bar(
         total=len(jobs),
         unit="video",
         desc="ecoseg batch",

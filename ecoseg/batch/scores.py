@@ -91,8 +91,8 @@ def campaign_scores(
     [['T1', 4, 1.0, 1.0]]
     """
     import pandas as pd
-    from tqdm.auto import tqdm
 
+    from ecoseg._progress import progress_bar
     from ecoseg.metrics import evaluate
 
     for what, given in (("stores", stores), ("truths", truths)):
@@ -108,7 +108,7 @@ def campaign_scores(
             f"{few_items(list(stores), 4)}, truths of {few_items(list(truths), 4)}"
         )
     rows = []
-    for name in tqdm(names, unit="video", desc="scores", disable=not progress):
+    for name in progress_bar(names, unit="video", desc="scores", disable=not progress):
         row: dict[str, Any] = {"video": name}
         try:
             row.update(_figures(evaluate(os.fspath(stores[name]), os.fspath(truths[name]))))

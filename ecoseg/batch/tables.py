@@ -134,8 +134,8 @@ def campaign_tables(
     import dask.array as da
     import numpy as np
     import pandas as pd
-    from tqdm.auto import tqdm
 
+    from ecoseg._progress import progress_bar
     from ecoseg.measure import (
         IncompleteStoreWarning,
         check_has_frames,
@@ -177,7 +177,7 @@ def campaign_tables(
         )[:, 0, :]
         specs.append((name, store, frames, ids, ids_order, classes))
         arrays.append(areas)
-    bar = tqdm(total=len(arrays), desc="measure", unit="store", disable=not progress)
+    bar = progress_bar(total=len(arrays), desc="measure", unit="store", disable=not progress)
     with bar:
         if scheduler is None:  # store by store (each one's chunks in parallel), for the bar
             results = []

@@ -245,9 +245,9 @@ def write_results(
 
     bar = None
     if progress is True:
-        from tqdm.auto import tqdm
+        from ecoseg._progress import progress_bar
 
-        bar = tqdm(total=total, initial=start, unit=unit, desc=desc)
+        bar = progress_bar(total=total, initial=start, unit=unit, desc=desc)
 
     def tick() -> None:
         if bar is not None:

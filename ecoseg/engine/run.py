@@ -428,14 +428,14 @@ def _backward_bar(progress):
     """``progress(done, total)`` for the backward pass: a tqdm bar when ``progress`` is True."""
     if progress is not True:
         return None
-    from tqdm.auto import tqdm
+    from ecoseg._progress import progress_bar
 
     bar = None
 
     def update(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, unit="frame", desc="segment (backwards)")
+            bar = progress_bar(total=total, unit="frame", desc="segment (backwards)")
         bar.update(done - bar.n)
         if done >= total:
             bar.close()

@@ -145,10 +145,10 @@ def store_labels(
     >>> [(t, int(frame.sum())) for t, frame in store_labels(s, store_head(s))]
     [(0, 0), (1, 8)]
     """
-    from tqdm.auto import tqdm
+    from ecoseg._progress import progress_bar
 
     n, step = head.n_frames, max(1, st.chunk_frames)
-    with tqdm(total=n, desc=desc, unit="frame", disable=not progress) as bar:
+    with progress_bar(total=n, desc=desc, unit="frame", disable=not progress) as bar:
         for start in range(0, n, step):
             for k, lab in enumerate(st.read_labels(start, start + step)):
                 yield start + k, lab
@@ -255,8 +255,7 @@ def write_store(
     A score outside [0, 1] (a MOT ``det.txt``'s raw detector score, which reading keeps as it
     is) is refused before anything is written: a store's scores are probabilities.
     """
-    from tqdm.auto import tqdm
-
+    from ecoseg._progress import progress_bar
     from ecoseg.store import MaskStore, discard_on_failure
 
     if ann.times is None or len(ann.times) != ann.n_frames:
@@ -291,7 +290,7 @@ def write_store(
     try:  # an import has no resume: a failed one leaves no half store to block the next
         with (
             discard_on_failure(store),
-            tqdm(
+            progress_bar(
                 total=ann.n_frames, desc="writing store", unit="frame", disable=not progress
             ) as bar,
         ):

@@ -166,9 +166,9 @@ def _chunk_problems(store, text: str, progress: bool) -> list[Problem]:
         arrays.append((store.scores, k))
     total = n * len(arrays)
     out: list[Problem] = []
-    from tqdm.auto import tqdm
+    from ecoseg._progress import progress_bar
 
-    bar = tqdm(total=total, desc="verify", unit="frame", disable=not progress, delay=1.0)
+    bar = progress_bar(total=total, desc="verify", unit="frame", disable=not progress, delay=1.0)
     try:
         for array, columns in arrays:
             name = array.basename

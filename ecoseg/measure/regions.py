@@ -201,9 +201,9 @@ def iter_stats(
 
 
 def _progress(total: int, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
+    from ecoseg._progress import progress_bar
 
-    return tqdm(total=total, desc=desc, unit="frame", disable=not enabled, leave=False)
+    return progress_bar(total=total, desc=desc, unit="frame", disable=not enabled, leave=False)
 
 
 #: Rows of per-chunk stats joined into one block as they come (about 2 MB of columns).

@@ -448,13 +448,15 @@ def result_note(result: dict[str, Any]) -> str:
 def _chunks(truth, pred, step, progress, desc, frames=None, void=None):
     """(start, truth labels, pred labels) per chunk; only chunks holding ``frames``; the
     prediction is background on the truth's ``void`` pixels."""
-    from tqdm.auto import tqdm
+    from ecoseg._progress import progress_bar
 
     n = truth.n_frames
     starts = range(0, n, step)
     if frames is not None:
         starts = sorted({int(f) // step * step for f in frames})
-    with tqdm(total=len(starts), desc=desc, unit="chunk", disable=not progress, leave=False) as bar:
+    with progress_bar(
+        total=len(starts), desc=desc, unit="chunk", disable=not progress, leave=False
+    ) as bar:
         for start in starts:
             stop = min(start + step, n)
             p_lab = pred.read_labels(start, stop)

@@ -110,7 +110,15 @@ class Edit:
         need = {"merge": 2, "undo": 0}.get(self.kind, 1)
         if len(ids) != need:
             raise ConfigError(f"a {self.kind} edit takes {need} track id(s), got {list(ids)}")
-        if self.kind == "set_class" and not isinstance(self.cls, str | None):
+        if self.kind == "set_class" and _missing(self.cls):
+            # a reviewer's blank answer in a DataFrame column: None, or NaN once pandas made it
+            # one; refused (no name is no edit), with what to pass instead
+            raise ConfigError(
+                f"no class name for track {ids[0]} ({short_repr(self.cls)}: a blank answer?): "
+                "pass its species, 'unknown' to mark it looked at without a name, or skip the "
+                "track to keep its class"
+            )
+        if self.kind == "set_class" and not isinstance(self.cls, str):
             # a list or a number from a notebook was stored as the species "['wrasse']", "3"
             raise ConfigError(f"the class name must be text, got {short_repr(self.cls)}")
         if self.cls is not None:
@@ -406,3 +414,14 @@ def parse_edit_args(
 def with_new_id(edit: Edit, new_id: int) -> Edit:
     """The split ``edit`` with its new track id filled in."""
     return replace(edit, new_id=int(new_id))
+
+
+def _missing(value: Any) -> bool:
+    """Whether ``value`` is a missing value: ``None``, NaN or pandas' ``NA`` (a blank cell)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return False
+    import pandas as pd
+
+    return bool(pd.api.types.is_scalar(value) and pd.isna(value))

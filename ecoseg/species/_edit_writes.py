@@ -320,9 +320,9 @@ def write_steps(store, steps: Sequence[Step], *, progress: bool = False) -> None
 
 def _bar(desc: str, total: int, enabled: bool):
     """A progress bar over label frames on stderr (a no-op when not ``enabled``)."""
-    from tqdm.auto import tqdm
+    from ecoseg._progress import progress_bar
 
-    return tqdm(total=total, desc=desc, unit="frame", disable=not enabled, leave=False)
+    return progress_bar(total=total, desc=desc, unit="frame", disable=not enabled, leave=False)
 
 
 def record_classification(

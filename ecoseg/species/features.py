@@ -521,9 +521,9 @@ def _track_features(
         raise VideoError(f"{store.path}: {where}; give it with {video_option}")
     frames_of, closer = _frame_source(source, store, cancel)
     colour = {int(i): [] for i in ids}
-    from tqdm.auto import tqdm
+    from ecoseg._progress import progress_bar
 
-    bar = tqdm(total=len(frames), desc="features", unit="frame", disable=not progress)
+    bar = progress_bar(total=len(frames), desc="features", unit="frame", disable=not progress)
     try:
         cache: tuple[int, np.ndarray] | None = None
         step = store.chunk_frames

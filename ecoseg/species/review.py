@@ -317,7 +317,9 @@ class Review:
 
     def set_class(self, track: int, name: str) -> None:
         """Name the species of a track (marks it reviewed); the same name again on a reviewed
-        track changes nothing and is not logged again (an :class:`UnchangedEditWarning`)."""
+        track changes nothing and is not logged again (an :class:`UnchangedEditWarning`).
+        ``"unknown"`` marks it looked at without a name; a missing name (``None``, NaN,
+        ``pd.NA``: a blank answer in a table) is refused, naming the track: skip that track."""
         self.apply(self._edit("set_class", track, cls=name))
 
     def merge(self, keep: int, gone: int) -> None:

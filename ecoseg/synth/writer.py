@@ -137,9 +137,9 @@ def synth(
     """
     import av
     import pandas as pd
-    from tqdm.auto import tqdm
 
     from ecoseg._hashing import sha256_file
+    from ecoseg._progress import progress_bar
     from ecoseg._version import __version__
     from ecoseg.errors import StoreError
     from ecoseg.store import Location, MaskStore
@@ -233,7 +233,9 @@ def synth(
             # rendering overlaps encoding and compression (numpy, x264 and blosc release the GIL)
             with (
                 ThreadPoolExecutor(max_workers=1) as pool,
-                tqdm(total=scene.frames, desc="synth", unit="frame", disable=not progress) as bar,
+                progress_bar(
+                    total=scene.frames, desc="synth", unit="frame", disable=not progress
+                ) as bar,
             ):
                 pending = None
                 for frame in synth_frames(scene):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import fsspec
 import numpy as np
+import pandas as pd
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
 from reliability_helpers import assert_names, assert_one_line_error
@@ -329,6 +330,17 @@ REVIEW_CALLS = [
     (lambda r: r.merge(1, 1), "merge(1, 1): a track cannot be merged with itself;"),
     (lambda r: r.set_class(2, "wra\nsse"), "set_class(2, 'wra\\nsse'): the class name 'wra"),
     (lambda r: r.set_class(2, " "), "set_class(2, ' '): the class name is empty;"),
+    # a reviewer's blank answer from a DataFrame column (None, NaN once pandas made it one,
+    # pd.NA): it said "the class name must be text, got nan" or "the class name is empty"
+    *[
+        (
+            lambda r, blank=blank: r.set_class(2, blank),
+            f"set_class(2, {shown}): no class name for track 2 ({shown}: a blank answer?): "
+            "pass its species, 'unknown' to mark it looked at without a name, or skip the track "
+            "to keep its class;",
+        )
+        for blank, shown in [(float("nan"), "nan"), (None, "None"), (pd.NA, "<NA>")]
+    ],
     (lambda r: r.split(3, -1), "split(3, -1): the split frame must be >= 0;"),
     (lambda r: r.delete(0), "delete(0): track ids are positive, got [0];"),
     (lambda r: r.mark_reviewed(2.5), "mark_reviewed(2.5): a track id must be a whole number"),
