@@ -25,8 +25,6 @@ the frames it holds, with one :class:`IncompleteStoreWarning` saying so and how 
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -40,13 +38,18 @@ from ecoseg._paths import (
     check_out_folder,
     check_out_suffix,
     check_outside_store,
-    check_overwrite,
 )
 from ecoseg._warn import warn
-from ecoseg.errors import ConfigError, InterruptedTablesWarning
+from ecoseg.errors import ConfigError
 from ecoseg.measure._origin import absolute_location, path_from, store_fingerprint
-from ecoseg.measure._own_files import check_own_table
 from ecoseg.measure._tables_lock import tables_lock
+from ecoseg.measure._write_tables import (
+    FORMATS,
+    check_formats,
+    interrupted_warning,
+    table_targets,
+    write_set,
+)
 from ecoseg.measure.calibration import (
     Calibration,
     as_calibration,
@@ -63,7 +66,7 @@ from ecoseg.measure.counts import (
 )
 from ecoseg.measure.cover import cover_table, roi_mask
 from ecoseg.measure.regions import region_table
-from ecoseg.measure.tables import INCOMPLETE, TABLES, read_table, save_table
+from ecoseg.measure.tables import INCOMPLETE, TABLES, read_table
 from ecoseg.measure.tracks import TIME_COLUMNS, track_table
 from ecoseg.provenance import clean_class_name
 
@@ -85,8 +88,6 @@ __all__ = [
     "region_table",
     "track_table",
 ]
-
-_FORMATS = ("parquet", "csv")
 
 
 class IncompleteStoreWarning(UserWarning):
@@ -239,7 +240,7 @@ def measure(
     calibration=None,
     roi=None,
     classes: Sequence[str] | None = None,
-    formats: Sequence[str] = _FORMATS,
+    formats: Sequence[str] = FORMATS,
     overwrite: bool = False,
     chunk_frames: int | None = None,
     progress: bool = False,
@@ -323,7 +324,7 @@ def measure(
     from ecoseg.store import check_finished, opened_store
 
     check_cancel(cancel, "measure")
-    formats = _check_formats(formats, out)
+    formats = check_formats(formats, out)
     overwrite = check_switch(overwrite, "measure: overwrite")  # "no" is true to `if`
     progress = check_switch(progress, "measure: progress")  # "no" showed a bar
     # "none": in pixels, the store's calibration cleared (False: the store's own, kept); a
@@ -348,7 +349,7 @@ def measure(
             check_out_suffix(out, "", f"the tables are a folder ({', '.join(TABLES)})")
         with tables_lock(out):  # one measure into a folder at a time: a second one is refused
             interrupted = out is not None and (Path(out) / INCOMPLETE).is_file()
-            targets = _targets(out, formats, overwrite or interrupted)  # a half set: replaced
+            targets = table_targets(out, formats, overwrite or interrupted)  # a half set: replaced
             warn_case_clashes(opened)  # 'parrotfish' and 'Parrotfish': two rows of every table
             tables, save = _tables(
                 opened, frames, new_cal, roi, classes, chunk_frames, progress, cancel
@@ -359,15 +360,11 @@ def measure(
             if targets:
                 for df in tables.values():  # a store moved with its tables: still theirs
                     df.attrs["store_from_tables"] = path_from(out, df.attrs["store_location"])
-                _write(tables, targets, Path(out), save)
+                write_set(tables, targets, Path(out), save)
             elif save is not None:
                 save()
     if interrupted:
-        warn(
-            f"{os.fspath(out)}: an earlier measure into it was interrupted while putting its "
-            "tables in place; they were not one set and are replaced",
-            InterruptedTablesWarning,
-        )
+        interrupted_warning(out)
     if note is not None:  # numbers of part of a video: measured, and said so
         warn(note, IncompleteStoreWarning)
     return tables
@@ -538,101 +535,6 @@ def observed_frames(
 def _loose(name: str) -> str:
     """A class name as typed loosely: any case, ``_`` or ``-`` for a space."""
     return " ".join(name.casefold().replace("_", " ").replace("-", " ").split())
-
-
-def _check_formats(formats, out) -> tuple[str, ...]:
-    """The table formats asked for, as written in file names: ``"CSV"`` and ``".csv"`` are
-    ``"csv"``; none at all for an ``out`` folder is refused (only ``tables.json`` was written
-    there, without a word)."""
-    given = (formats,) if isinstance(formats, str) else tuple(formats)
-    if not given and out is not None:
-        raise ConfigError(
-            f"measure: formats is empty, so no table file would be written; give one or both "
-            f"of {', '.join(_FORMATS)}"
-        )
-    for f in given:
-        if not isinstance(f, str) or f.lower().removeprefix(".") not in _FORMATS:
-            raise ConfigError(f"unknown table format {f!r} (use {', '.join(_FORMATS)})")
-    return tuple(dict.fromkeys(f.lower().removeprefix(".") for f in given))
-
-
-def _targets(out, formats, overwrite) -> list[Path]:
-    if out is None:
-        return []
-    out = Path(out)
-    check_out_folder(out)
-    paths = [out / f"{name}.{fmt}" for name in TABLES for fmt in formats] + [out / "tables.json"]
-    for p in paths:
-        check_own_table(p)  # first: --overwrite would not help
-        check_overwrite(p, overwrite)
-    return paths
-
-
-def _write(
-    tables: dict[str, pd.DataFrame],
-    targets: list[Path],
-    out: Path,
-    save: Callable[[], None] | None = None,
-) -> None:
-    """Write the tables all or none: each to a hidden name beside its target first (an
-    interrupted or failed run removes them, leaving the folder as it was), then all renamed
-    into place with ``tables.incomplete`` beside them meanwhile (a run stopped in those
-    milliseconds leaves it, and the next run replaces the half set without --overwrite).
-    ``save`` (saving into the store the calibration the tables record) is called once they
-    are all written, before the first is renamed: a write that fails leaves the store as
-    it was, and a run stopped after the save leaves ``tables.incomplete``."""
-    out.mkdir(parents=True, exist_ok=True)
-    staged = [path.with_name(f".{path.name}.partial") for path in targets]
-    try:
-        for path, tmp in zip(targets, staged):
-            if path.name == "tables.json":
-                meta = _metadata(tables)
-                tmp.write_text(json.dumps(meta, indent=2, allow_nan=False) + "\n")
-            else:
-                save_table(tables[path.stem], tmp, path.suffix[1:])
-        marker = out / INCOMPLETE
-        ours = not marker.exists()  # not an earlier run's, beside its half set
-        marker.write_text(
-            "ecoseg measure was stopped while putting its tables in place: the tables in this "
-            "folder are not one set; measure the store again (no --overwrite needed)\n"
-        )
-        if save is not None:
-            try:
-                save()
-            except BaseException:  # nothing renamed yet: the folder is as it was
-                if ours:
-                    marker.unlink(missing_ok=True)
-                raise
-        for path, tmp in zip(targets, staged):
-            os.replace(tmp, path)
-        marker.unlink()
-    finally:  # disk full, interrupted: no half-written file is left (nor a killed run's)
-        names = [f"{t}.{f}" for t in TABLES for f in _FORMATS] + ["tables.json"]
-        for name in names:
-            (out / f".{name}.partial").unlink(missing_ok=True)
-
-
-def _metadata(tables) -> dict:
-    first = next(iter(tables.values()))
-    return {
-        "ecoseg_version": first.attrs.get("ecoseg_version"),
-        "store": first.attrs.get("store"),
-        "store_location": first.attrs.get("store_location"),
-        "store_from_tables": first.attrs.get("store_from_tables"),
-        "store_fingerprint": first.attrs.get("store_fingerprint"),
-        "store_complete": first.attrs.get("store_complete"),
-        "calibration": first.attrs.get("calibration"),
-        "tables": {
-            name: {
-                "rows": len(df),
-                "units": df.attrs.get("units", {}),
-                # a CSV of no rows says no types: read_table takes them from here
-                "dtypes": {str(c): str(t) for c, t in df.dtypes.items()},
-                "attrs": {k: v for k, v in df.attrs.items() if k != "units"},
-            }
-            for name, df in tables.items()
-        },
-    }
 
 
 make_callable(__name__, "measure")  # ecoseg.measure is this package and the function

@@ -13,7 +13,10 @@ whatever digits the box shows; a value typed in the box replaces it with a plain
 A layer read from a store an interrupted ``ecoseg edit`` left half written is measured as
 shown, and the status line says the numbers come from an unfinished edit. *Cancel* stops a
 measurement before its next chunk of frames (:func:`ecoseg.measure`'s ``cancel``): nothing is
-written, and the tables shown before (of the layer measured before) are cleared.
+written. A measurement that does not succeed, cancelled or failed, clears the tables shown
+before (of the layer measured before: the widget is the new layer's once it starts).
+*Export tables…* writes the tables shown while they are current for their layer, and measures
+it again first (in the worker, with *Cancel*) once its masks or classes changed since.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from qtpy.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from qtpy.QtCore import QSortFilterProxyModel, Qt
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -44,6 +47,7 @@ from qtpy.QtWidgets import (
 from ecoseg.errors import Cancelled, EcosegError
 from ecoseg.napari._check import napari_remedy
 from ecoseg.napari._layers import META_KEY, labels_to_store, tracks_from_regions
+from ecoseg.napari._measure_views import SORT_ROLE, ScaleBox, TableModel
 from ecoseg.napari._pool import start as start_worker
 from ecoseg.napari._warned import Kept, kept, show
 from ecoseg.report.figures._counts import (
@@ -60,7 +64,6 @@ if TYPE_CHECKING:
 __all__ = ["SCALE_BAR", "MeasureWidget", "ScaleBox", "TableModel", "measure_labels"]
 
 SCALE_BAR = "ecoseg scale bar"
-_SORT_ROLE = Qt.UserRole + 1
 
 
 def _meta(layer) -> dict[str, Any]:
@@ -164,65 +167,6 @@ def survey_plot(ax, counts: pd.DataFrame | None, photos, maxn: pd.DataFrame | No
         ax.legend(handles=handles, fontsize=7, ncols=2, frameon=False)
 
 
-class TableModel(QAbstractTableModel):
-    """A read-only Qt model over a DataFrame; sorts by the raw values."""
-
-    def __init__(self, df: pd.DataFrame | None = None):
-        super().__init__()
-        self.df = pd.DataFrame() if df is None else df.reset_index(drop=True)
-
-    def set_frame(self, df: pd.DataFrame) -> None:
-        self.beginResetModel()
-        self.df = df.reset_index(drop=True)
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802 - Qt API
-        return 0 if parent.isValid() else len(self.df)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802 - Qt API
-        return 0 if parent.isValid() else len(self.df.columns)
-
-    def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid():
-            return None
-        value = self.df.iat[index.row(), index.column()]
-        if role == _SORT_ROLE:
-            if isinstance(value, np.generic):
-                value = value.item()
-            return "" if value is None or (isinstance(value, float) and np.isnan(value)) else value
-        if role == Qt.DisplayRole:
-            if isinstance(value, float | np.floating):
-                return "" if np.isnan(value) else f"{value:.4g}"
-            return str(value)
-        if role == Qt.TextAlignmentRole and isinstance(value, int | float | np.number):
-            return int(Qt.AlignRight | Qt.AlignVCenter)
-        return None
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802 - Qt API
-        if role != Qt.DisplayRole:
-            return None
-        if orientation == Qt.Horizontal:
-            return str(self.df.columns[section])
-        return str(section)
-
-
-class ScaleBox(QDoubleSpinBox):
-    """The mm-per-pixel box: 12 decimals, shown without trailing zeros (0.28818443804,
-    0.000123), so a calibration is shown with all its significant digits, not rounded to a
-    few decimals (0.000123 showed as 0.00012: 2.4 % in lengths)."""
-
-    def __init__(self):
-        super().__init__()
-        self.setDecimals(12)
-
-    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt API
-        text = super().textFromValue(value)
-        point = self.locale().decimalPoint()
-        if point in text:
-            text = text.rstrip("0").rstrip(point)
-        return text
-
-
 class MeasureWidget(QWidget):
     """Measure a Labels layer: sortable tables, counts plot, calibration, export.
 
@@ -243,6 +187,7 @@ class MeasureWidget(QWidget):
         self._calibration = None  # what Measure uses: exact, with its kind (None: pixels)
         self._measured_layer = None  # the layer of the tables (watched: see _changed)
         self._stale = False  # its masks or classes changed since it was measured
+        self._export_to = None  # (folder, formats): export once measured (see export)
 
         self.masks_combo = QComboBox()
         self.mm_spin = ScaleBox()
@@ -278,7 +223,7 @@ class MeasureWidget(QWidget):
         self.model = TableModel()
         self.proxy = QSortFilterProxyModel()
         self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(_SORT_ROLE)
+        self.proxy.setSortRole(SORT_ROLE)
         self.view = QTableView()
         self.view.setModel(self.proxy)
         self.view.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)  # table order
@@ -464,8 +409,6 @@ class MeasureWidget(QWidget):
     # ------------------------------------------------------------------ measuring
     def measure(self) -> None:
         """Measure the chosen Labels layer in a worker thread."""
-        from napari.qt.threading import create_worker
-
         if self._worker is not None:  # the button is greyed out; a script may still call
             self._fail("measuring already: wait for it to finish before measuring again")
             return
@@ -478,6 +421,15 @@ class MeasureWidget(QWidget):
         except EcosegError as exc:
             self._fail(str(exc))
             return
+        self._export_to = None
+        self._start(layer, cal, f"measuring {layer.name}…")
+
+    def _start(self, layer, cal, said: str) -> None:
+        """Measure ``layer`` with ``cal`` in a worker thread (progress, *Cancel*), saying
+        ``said``; from now on the tables are ``layer``'s: the ones shown before are cleared
+        unless it succeeds (:meth:`_no_tables`)."""
+        from napari.qt.threading import create_worker
+
         data = layer.data
         self._cancel = threading.Event()
         if isinstance(data, np.ndarray):
@@ -503,7 +455,7 @@ class MeasureWidget(QWidget):
         self._watch(layer)
         self.measure_btn.setEnabled(False)
         self.cancel_btn.setEnabled(True)
-        self.status.setText(f"measuring {layer.name}…")
+        self.status.setText(said)
         start_worker(worker)  # with a thread of its own (_pool)
 
     def _watch(self, layer) -> None:
@@ -518,18 +470,17 @@ class MeasureWidget(QWidget):
             getattr(layer.events, name).connect(self._changed)
 
     def _changed(self, event=None) -> None:
-        """The measured layer changed: its tables no longer say what it shows. *Export* (which
-        writes what was measured) waits for *Measure* again; the status line says why."""
-        self._stale = True
-        if self._store is not None and self._worker is None and self.export_btn.isEnabled():
-            self.export_btn.setEnabled(False)
+        """The measured layer changed: its tables no longer say what it shows. *Export*
+        measures it again before writing (:meth:`export`); the status line says so."""
+        was, self._stale = self._stale, True
+        if self._store is not None and self._worker is None and not was:
             self.status.setText(f"{self.status.text()}. {self._stale_note()}")
 
     def _stale_note(self) -> str:
         name = getattr(self._measured_layer, "name", "the layer")
         return (
-            f"The masks or classes of {name!r} changed since they were measured: press "
-            "Measure again to see and export their tables"
+            f"The masks or classes of {name!r} changed since they were measured: Measure "
+            "measures them again, and so does Export tables… before it writes them"
         )
 
     def cancel(self) -> None:
@@ -541,26 +492,34 @@ class MeasureWidget(QWidget):
             self.status.setText("cancelling…")
 
     def _errored(self, exc: BaseException) -> None:
-        if isinstance(exc, Cancelled):
-            self._cancelled()
-        else:
-            self._fail(_reason(exc))
-
-    def _cancelled(self) -> None:
-        """The measurement was cancelled: say so, and clear the tables shown before, which
-        were of the layer measured before (the tables stay with the layer measured)."""
+        """The measurement did not succeed: cancelled or failed, its tables are not made."""
+        exporting, self._export_to = self._export_to is not None, None
         name = getattr(self._measured_layer, "name", "the layer")
         cleared = "; the tables shown before are cleared" if self._store is not None else ""
+        self._no_tables()
+        if isinstance(exc, Cancelled):
+            self.status.setText(
+                f"cancelled: measuring {name!r} stopped; nothing was written{cleared}: press "
+                "Measure to measure again"
+            )
+            return
+        unsaid = "; nothing was exported" if exporting else ""
+        self._fail(
+            f"measuring {name!r} failed: {_reason(exc)}{unsaid}{cleared}: press Measure to "
+            "measure again"
+        )
+
+    def _no_tables(self) -> None:
+        """Clear the tables shown: a measurement that did not succeed leaves none. Those
+        shown before were of the layer measured before, and the widget (its row clicks, its
+        change tracking) is the new layer's since the measurement started: the tables stay
+        with the layer measured."""
         self.tables, self._store = {}, None
         self.export_btn.setEnabled(False)
         self._show_table(self.table_combo.currentText())
         self.figure.clear()
         self._cursor = None
         self.canvas.draw_idle()
-        self.status.setText(
-            f"cancelled: measuring {name!r} stopped; nothing was written{cleared}: press "
-            "Measure to measure again"
-        )
 
     def _measure_finished(self) -> None:
         self._worker = None
@@ -570,7 +529,7 @@ class MeasureWidget(QWidget):
     def _measured(self, ran: Kept) -> None:
         show(ran.warnings)  # here, where napari's notifications see them
         self.tables, self._store = ran.result
-        self.export_btn.setEnabled(not self._stale)  # changed while measured: not these
+        self.export_btn.setEnabled(True)
         self._show_table(self.table_combo.currentText())
         self._plot()
         self._update_tracks()
@@ -584,7 +543,14 @@ class MeasureWidget(QWidget):
             said += f". {self._stale_note()}"
         if self.measured_layer() is None:  # its tracks are drawn on no other layer
             said += f". The layer {name!r} was closed while it was measured: no tracks drawn"
+        export_to, self._export_to = self._export_to, None
+        if export_to is not None and self._stale:  # changed again while measured: not these
+            said += "; nothing was exported"
         self.status.setText(said)
+        if export_to is not None and not self._stale:
+            written = self._write(*export_to)
+            if written:
+                self.status.setText(f"{said}. Exported {len(written)} files to {export_to[0]}")
 
     def measured_layer(self):
         """The Labels layer the tables were measured from while it is open, else None (not
@@ -712,14 +678,32 @@ class MeasureWidget(QWidget):
 
     # ------------------------------------------------------------------ export
     def export(self, folder: str | None = None) -> list[str]:
-        """Write the tables as CSV and/or Parquet (+ tables.json) into ``folder``."""
-        from ecoseg.measure import measure
+        """Write the tables shown as CSV and/or Parquet (+ tables.json) into ``folder``, as
+        ``ecoseg measure`` writes them (an existing file is refused, nothing replaced).
+
+        Tables still current for their layer are written as they are, without measuring
+        again. Once the layer's masks or classes changed since (:meth:`_changed`), it is
+        measured again first, as *Measure* does (in a worker, with progress and *Cancel*,
+        with the calibration its tables were measured with), and its new tables are shown
+        and written when that ends: the files are not written yet on return.
+
+        Returns
+        -------
+        list of str
+            The table files written now (none when refused, or measuring first).
+        """
+        from ecoseg.measure._write_tables import table_targets
+        from ecoseg.measure.tables import INCOMPLETE
 
         if self._store is None:
             self._fail("press Measure first")
             return []
-        if self._stale:  # the button is greyed out; a script may still call
-            self._fail(self._stale_note())
+        name = getattr(self._measured_layer, "name", "the layer")
+        if self._worker is not None:  # the tables shown are on their way out (see _start)
+            self._fail("measuring already: wait for it to finish before exporting")
+            return []
+        if self._stale and self.measured_layer() is None:
+            self._fail(f"{name!r} changed since it was measured and was closed: nothing to export")
             return []
         if folder is None:
             folder = QFileDialog.getExistingDirectory(self, "Export tables to folder")
@@ -730,19 +714,39 @@ class MeasureWidget(QWidget):
             for f, box in (("csv", self.csv_check), ("parquet", self.parquet_check))
             if box.isChecked()
         ]
+        if not self._stale:
+            return self._write(folder, formats)
+        try:  # refused before measuring, as measure refuses before it measures
+            if not formats:
+                raise EcosegError("tick CSV and/or Parquet to export")
+            table_targets(folder, formats, (Path(folder) / INCOMPLETE).is_file())
+        except (EcosegError, OSError) as exc:
+            self._export_failed(folder, exc)
+            return []
+        self._start(self._measured_layer, self._cal_used, f"measuring {name} again to export…")
+        self._export_to = (folder, formats)
+        return []
+
+    def _write(self, folder: str, formats: list[str]) -> list[str]:
+        """Write the tables measured into ``folder`` (:meth:`export`); the files written."""
+        from ecoseg.measure._write_tables import write_tables
+
         try:
             if not formats:
                 raise EcosegError("tick CSV and/or Parquet to export")
-            measure(self._store, folder, formats=formats)
-        except EcosegError as exc:
-            self._fail(napari_remedy(str(exc), "choose another folder (nothing was replaced)"))
-            return []
-        except OSError as exc:  # a read-only folder, a full disk: the user's to fix, no bug
-            self._fail(f"cannot export the tables to {folder}: {exc.strerror or exc}")
+            write_tables(self.tables, folder, formats=formats)
+        except (EcosegError, OSError) as exc:
+            self._export_failed(folder, exc)
             return []
         written = sorted(str(p) for f in formats for p in Path(folder).glob(f"*.{f}"))
         self.status.setText(f"exported {len(written)} files to {folder}")
         return written
+
+    def _export_failed(self, folder: str, exc: Exception) -> None:
+        if isinstance(exc, EcosegError):
+            self._fail(napari_remedy(str(exc), "choose another folder (nothing was replaced)"))
+        else:  # a read-only folder, a full disk: the user's to fix, no bug
+            self._fail(f"cannot export the tables to {folder}: {exc.strerror or exc}")
 
     def _fail(self, message: str) -> None:
         from napari.utils.notifications import show_error

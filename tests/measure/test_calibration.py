@@ -218,7 +218,7 @@ def test_tables_that_cannot_be_written_leave_the_stores_calibration(tmp_path, mo
     none in place, and leaves no ``tables.incomplete`` but an earlier run's."""
     import json
 
-    import ecoseg.measure as measure_pkg
+    import ecoseg.measure._write_tables as measure_pkg  # where the tables are written
     import ecoseg.measure.regions as regions_module
     from ecoseg.measure import INCOMPLETE, measure
 

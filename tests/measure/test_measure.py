@@ -487,7 +487,7 @@ def _interrupt_on(monkeypatch, module, name, when):
 def test_a_run_interrupted_while_writing_leaves_no_tables(tmp_path, monkeypatch, capsys):
     """Ctrl-C while the tracks table was written left regions.parquet and .csv; the next run
     said 'regions.parquet: already exists' and a user could trust half a set."""
-    import ecoseg.measure as measure_pkg
+    import ecoseg.measure._write_tables as measure_pkg  # where the tables are written
     from ecoseg.cli import main
 
     make_store(tmp_path / "m.zarr")
@@ -506,7 +506,7 @@ def test_a_run_interrupted_while_writing_leaves_no_tables(tmp_path, monkeypatch,
 
 def test_an_earlier_set_is_kept_whole_when_overwriting_is_interrupted(tmp_path, monkeypatch):
     """--overwrite stopped part-way replaced some of the earlier tables and not the others."""
-    import ecoseg.measure as measure_pkg
+    import ecoseg.measure._write_tables as measure_pkg  # where the tables are written
 
     make_store(tmp_path / "m.zarr")
     out = tmp_path / "lt"

@@ -13,7 +13,7 @@ import socket
 import numpy as np
 import pytest
 
-import ecoseg.measure as measure_pkg
+import ecoseg.measure._write_tables as measure_pkg  # where the tables are written
 from ecoseg.errors import ConfigError
 from ecoseg.measure import TABLES, measure, read_table
 from ecoseg.measure._tables_lock import LOCK

@@ -268,24 +268,126 @@ def test_measure_while_measuring_is_refused(widget, qtbot):
     assert w.status.text().endswith("lengths in mm") and len(w.tables["regions"])
 
 
-def test_tables_of_masks_changed_since_are_not_exported(widget, qtbot, tmp_path):
-    """A stroke (or a Review tracks edit) after Measure left Export writing the tables of the
-    masks as they were, the correction silently missing from the files; now Export waits for
-    Measure again and the status line says why."""
+def _held_in_first_chunk(monkeypatch):
+    """Hook the worker's chunks (``region_stats``): the first waits until ``go`` is set;
+    ``reached`` is set once it waits; ``chunks`` counts them."""
+    import threading
+
+    from ecoseg.measure import regions
+
+    real, chunks = regions.region_stats, []
+    reached, go = threading.Event(), threading.Event()
+
+    def hooked(labels, *args, **kwargs):
+        chunks.append(len(labels))
+        if len(chunks) == 1:
+            reached.set()
+            go.wait(30)
+        return real(labels, *args, **kwargs)
+
+    monkeypatch.setattr(regions, "region_stats", hooked)
+    return reached, go, chunks
+
+
+def test_export_writes_the_tables_shown_without_measuring_again(widget, qtbot, tmp_path):
+    """*Export tables…* measured the layer again on the GUI thread, without Cancel (a long
+    video froze the viewer): tables still current for their layer are written as shown."""
+    from ecoseg.measure import read_table, regions
+
     w = widget
     _measure(w, qtbot)
-    assert w.export_btn.isEnabled()
+    shown = {k: v.copy() for k, v in w.tables.items()}
+
+    def no_measuring(*args, **kwargs):
+        raise AssertionError("export measured again")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(regions, "region_stats", no_measuring)
+        written = w.export(str(tmp_path / "t"))
+    assert len(written) == 10 and w.status.text() == f"exported 10 files to {tmp_path / 't'}"
+    for name, df in shown.items():
+        pd.testing.assert_frame_equal(
+            read_table(tmp_path / "t" / f"{name}.parquet"), df, check_dtype=False
+        )
+    assert w.tables["regions"].attrs == shown["regions"].attrs  # the widget's left as shown
+
+
+def test_tables_of_masks_changed_since_are_measured_again_to_export(
+    widget, qtbot, monkeypatch, tmp_path
+):
+    """A stroke (or a Review tracks edit) after Measure left Export writing the tables of the
+    masks as they were, then refusing them (press Measure again). Now Export measures the
+    layer again first, in the worker with progress and Cancel as Measure, shows the new
+    tables and writes them; a folder holding tables is refused before measuring; a cancel
+    writes nothing."""
+    w = widget
+    _measure(w, qtbot)
+    assert len(w.export(str(tmp_path / "old"))) == 10  # current: written as shown
+    before = (tmp_path / "old" / "regions.csv").read_bytes()
     masks = w.viewer.layers["truth masks"]
     masks.paint((3, 60, 60), 77)  # a correction
-    assert not w.export_btn.isEnabled()
     assert w.status.text().endswith(
-        "The masks or classes of 'truth masks' changed since they were measured: press Measure "
-        "again to see and export their tables"
+        "The masks or classes of 'truth masks' changed since they were measured: Measure "
+        "measures them again, and so does Export tables… before it writes them"
     ), w.status.text()
-    assert w.export(str(tmp_path / "old")) == [] and not (tmp_path / "old").exists()
+    assert w.export_btn.isEnabled()
+    assert w.export(str(tmp_path / "old")) == [] and w._worker is None  # refused first
+    assert w.status.text().endswith(
+        ": already exists; choose another folder (nothing was replaced)"
+    ), w.status.text()
+    assert (tmp_path / "old" / "regions.csv").read_bytes() == before
+
+    reached, go, chunks = _held_in_first_chunk(monkeypatch)
+    assert w.export(str(tmp_path / "new")) == []  # measuring first, in the worker
+    assert w.status.text() == "measuring truth masks again to export…"
+    assert w.cancel_btn.isEnabled() and not w.measure_btn.isEnabled()
+    qtbot.waitUntil(reached.is_set, timeout=60_000)
+    assert not (tmp_path / "new").exists()
+    go.set()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    assert w.status.text().endswith(f"Exported 10 files to {tmp_path / 'new'}"), w.status.text()
+    assert 77 in set(w.tables["regions"]["object_id"])
+    from ecoseg.measure import read_table
+
+    assert 77 in set(read_table(tmp_path / "new" / "regions.parquet")["object_id"])
+
+    masks.paint((4, 60, 60), 78)  # changed again; this export is cancelled
+    reached, go, chunks = _held_in_first_chunk(monkeypatch)
+    w.export(str(tmp_path / "cancelled"))
+    qtbot.waitUntil(reached.is_set, timeout=60_000)
+    w.cancel_btn.click()
+    go.set()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    assert len(chunks) == 1 and not (tmp_path / "cancelled").exists()
+    assert w.status.text().startswith("cancelled: measuring 'truth masks' stopped")
+
+
+def test_a_failed_measurement_clears_the_tables_of_the_layer_before(widget, qtbot):
+    """A measurement that failed kept showing the tables of the layer measured before while
+    the widget (row clicks, change tracking) had switched to the layer that failed; now a
+    failure clears them as a cancel does, says what failed in one line, and Measure works
+    again."""
+    w = widget
     _measure(w, qtbot)
-    assert w.export_btn.isEnabled() and 77 in set(w.tables["regions"]["object_id"])
-    assert len(w.export(str(tmp_path / "new"))) == 10
+    truth = w.viewer.layers["truth masks"]
+    w.viewer.add_labels(np.full((2, 8, 8), -1, np.int32), name="painted")
+    w.masks_combo.setCurrentText("painted")
+    w.measure()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    said = w.status.text()
+    assert said.startswith("error: measuring 'painted' failed: ") and "0..2**32-1" in said
+    assert (
+        said.endswith("; the tables shown before are cleared: press Measure to measure again")
+        and "\n" not in said
+    )
+    assert w.tables == {} and w.proxy.rowCount() == 0 and not w.export_btn.isEnabled()
+    assert w.measure_btn.isEnabled() and not w.cancel_btn.isEnabled()
+    truth.selected_label = 0
+    w.select_row(0)  # no row: nothing selected in the layer measured before
+    assert not truth.show_selected_label
+    w.masks_combo.setCurrentText("truth masks")
+    _measure(w, qtbot)
+    assert w.status.text().endswith("lengths in mm") and w.export_btn.isEnabled()
 
 
 def test_a_survey_is_plotted_per_photograph(make_napari_viewer, qtbot, tmp_path):
