@@ -54,33 +54,40 @@ def subtitle(videos: list[VideoInfo], sites: list[str]) -> str:
 def headline(videos, tables, sites) -> list[dict[str, str]]:
     """The page's headline cards: ``{"value", "label"}`` each, a label in the singular for 1.
 
+    The tracks are counted as tracks, not individuals: a track can be a part of an animal's
+    stay in view, two animals joined or no animal at all, so its count is not an abundance
+    (MaxN is; the page says so under the cards). A page of photo surveys only counts the
+    objects found, each in one photograph.
+
     Examples
     --------
     >>> import pandas as pd
     >>> maxn = pd.DataFrame({"class": ["wrasse"], "maxn": [2]})
     >>> tracks = pd.DataFrame({"object_id": [4]})
     >>> [c["label"] for c in headline([], {"tracks": tracks, "maxn": maxn}, ["North"])]
-    ['videos', 'site', 'of footage', 'individual tracked', 'class seen']
+    ['videos', 'site', 'of footage', 'track', 'class seen']
+    >>> maxn = pd.DataFrame({"class": ["unknown"], "maxn": [1]})
+    >>> headline([], {"tracks": tracks, "maxn": maxn}, [])[-1]["label"]
+    'classes seen: every track is unknown'
     """
     tracks = tables.get("tracks")
     maxn = tables.get("maxn")
-    n_ind = len(tracks) if tracks is not None else 0
+    n_tracks = len(tracks) if tracks is not None else 0
     seen = set(maxn.loc[maxn["maxn"] > 0, "class"].astype(str)) if maxn is not None else set()
     # tracks nobody named are not one more species
     n_cls, unnamed = len(seen - {"unknown"}), "unknown" in seen
     # a photo survey's instance is in one photograph: found, not tracked
     surveys = bool(videos) and all(v.provenance.is_survey for v in videos)
-    found = " found" if surveys else " tracked"
+    one, many = ("object found", "objects found") if surveys else ("track", "tracks")
+    classes = _counted(n_cls, "class", "classes") + " seen"
+    if unnamed:
+        # "0 classes seen (and unknown)" read as if nothing was seen
+        classes += f": every {one.split()[0]} is unknown" if n_cls == 0 else " (and unknown)"
     cards = [
         {"value": str(len(videos)), "label": _counted(len(videos), "video", "videos")},
         *_footage(videos),
-        {"value": str(n_ind), "label": _counted(n_ind, "individual", "individuals") + found},
-        {
-            "value": str(n_cls),
-            "label": _counted(n_cls, "class", "classes")
-            + " seen"
-            + (" (and unknown)" if unnamed else ""),
-        },
+        {"value": str(n_tracks), "label": _counted(n_tracks, one, many)},
+        {"value": str(n_cls), "label": classes},
     ]
     if sites:
         cards.insert(1, {"value": str(len(sites)), "label": _counted(len(sites), "site", "sites")})

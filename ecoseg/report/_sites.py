@@ -86,7 +86,7 @@ def site_table(videos, tables, sites, classes) -> dict[str, Any]:
                 "site": site,
                 "videos": len(vs),
                 "footage": duration(sum(v.duration_s for v in vs)),
-                "individuals": int(tracks["video"].isin(names).sum()) if tracks is not None else 0,
+                "tracks": int(tracks["video"].isin(names).sum()) if tracks is not None else 0,
                 "cells": cells,
             }
         )

@@ -1,4 +1,4 @@
-"""The size-frequency and speed sections: body length and mean speed per individual,
+"""The size-frequency and speed sections: body length and mean speed per track,
 and their statistics per class."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 from ecoseg.report._numbers import fixed_decimals
 from ecoseg.report.read import VideoInfo
 
-__all__ = ["class_stats", "individual_sizes", "individual_speeds"]
+__all__ = ["class_stats", "track_sizes", "track_speeds"]
 
 
 def _col(df, *names: str) -> str | None:
@@ -20,11 +20,11 @@ def _col(df, *names: str) -> str | None:
     return None
 
 
-def individual_sizes(regions, calibrated: bool, videos: Sequence[VideoInfo] = ()):
-    """Body length per individual: the median major axis over the frames it was seen whole.
+def track_sizes(regions, calibrated: bool, videos: Sequence[VideoInfo] = ()):
+    """Body length per track: the median major axis over the frames it was seen whole.
 
     A mask cut by the frame edge (its bounding box touches it) measures only the visible
-    part, so those rows are left out; an individual never seen whole is left out and counted
+    part, so those rows are left out; a track never seen whole is left out and counted
     (the second value) rather than entered at a part of its length.
     """
     import pandas as pd
@@ -55,7 +55,7 @@ def individual_sizes(regions, calibrated: bool, videos: Sequence[VideoInfo] = ()
     return g.reset_index().rename(columns={col: "size"}), int(everyone - len(g))
 
 
-def individual_speeds(tracks, calibrated: bool):
+def track_speeds(tracks, calibrated: bool):
     import pandas as pd
 
     empty = pd.DataFrame({"video": [], "object_id": [], "class": [], "speed": []})

@@ -17,7 +17,7 @@ def summary_rows(videos: list[VideoInfo], tables) -> list[dict[str, Any]]:
     tracks, maxn, cover = tables.get("tracks"), tables.get("maxn"), tables.get("cover")
     rows = []
     for v in videos:
-        n_ind = int((tracks["video"] == v.name).sum()) if tracks is not None else 0
+        n_tracks = int((tracks["video"] == v.name).sum()) if tracks is not None else 0
         m = maxn[maxn["video"] == v.name] if maxn is not None else None
         maxn_text = (
             ", ".join(
@@ -46,7 +46,7 @@ def summary_rows(videos: list[VideoInfo], tables) -> list[dict[str, Any]]:
                 # every digit, as the calibration section and `scale_text` print it: the
                 # stored calibration typed back, not one rounded to 4 digits
                 "mm_per_px": number_text(v.mm_per_px) if v.mm_per_px else "none",
-                "individuals": n_ind,
+                "tracks": n_tracks,
                 "maxn": maxn_text or "none",
                 "cover": fixed_decimals(mean_cover, 2),
             }

@@ -24,7 +24,7 @@ TABLE_ORDER = ("regions", "tracks", "counts", "maxn", "cover")
 
 TABLE_INFO = {
     "regions": "one row per object per frame: area, centroid, box, shape",
-    "tracks": "one row per individual: when it was seen, path length, speeds, mean area",
+    "tracks": "one row per track: when it was seen, path length, speeds, mean area",
     "counts": "one row per frame and class: individuals in frame",
     "maxn": "one row per video and class: MaxN and when it occurs",
     "cover": "one row per frame and class: fraction of the frame covered",

@@ -23,7 +23,7 @@ from ecoseg.report._accuracy import accuracy
 from ecoseg.report._header import headline, report_date, study_block, subtitle
 from ecoseg.report._provenance import provenance_row
 from ecoseg.report._sites import site_data, site_table
-from ecoseg.report._sizes import class_stats, individual_sizes, individual_speeds
+from ecoseg.report._sizes import class_stats, track_sizes, track_speeds
 from ecoseg.report._summary import maxn_table, summary_rows, unfinished
 from ecoseg.report._tables import MAX_EMBED_BYTES, TABLE_INFO, TABLE_ORDER, table_downloads
 from ecoseg.report.read import read_tables, read_video
@@ -123,7 +123,7 @@ def build_context(
         )
     ctx["maxn_table"] = maxn_table(videos, maxn, classes)
 
-    sizes, ctx["sizes_edge_only"] = individual_sizes(tables.get("regions"), calibrated, videos)
+    sizes, ctx["sizes_edge_only"] = track_sizes(tables.get("regions"), calibrated, videos)
     figs["sizes"] = _fig(
         F.size_figure, sizes, colors, unit=units["length"], alt="Size-frequency per class"
     )
@@ -136,10 +136,10 @@ def build_context(
     tracks = tables.get("tracks")
     if surveys and tracks is not None:
         tracks = tracks[~tracks["video"].isin(surveys)]
-    speeds = individual_speeds(tracks, calibrated)
+    speeds = track_speeds(tracks, calibrated)
     if not ctx["all_surveys"]:
         figs["speeds"] = _fig(
-            F.speed_figure, speeds, colors, unit=units["speed"], alt="Mean speed per individual"
+            F.speed_figure, speeds, colors, unit=units["speed"], alt="Mean speed per track"
         )
     ctx["speed_stats"] = class_stats(speeds, "speed", classes)
     cover = tables.get("cover")

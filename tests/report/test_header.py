@@ -27,14 +27,47 @@ def test_headline_labels_are_singular_for_one():
         "video": "1",
         "site": "1",
         "of footage": "2.0 s",
-        "individual tracked": "1",
+        "track": "1",
         "class seen (and unknown)": "1",
     }
     one_video = [SimpleNamespace(duration_s=2.0, provenance=Provenance())]
     assert subtitle(one_video, ["North"]).startswith("1 video · 1 site")
     many = _cards(2, 3, ["wrasse", "parrotfish"], ["North", "South"])
-    assert set(many) == {"videos", "sites", "of footage", "individuals tracked", "classes seen"}
+    assert set(many) == {"videos", "sites", "of footage", "tracks", "classes seen"}
     assert _cards(1, 0, [], [])["classes seen"] == "0"
+
+
+def test_the_headline_counts_tracks_not_individuals():
+    """A track can be a part of an animal's stay in view, two animals joined or no animal at
+    all: the cards said "7 individuals tracked", an abundance the tracker does not claim; they
+    count tracks, and MaxN stays the abundance."""
+    cards = _cards(2, 7, ["unknown"], [])
+    assert cards["tracks"] == "7"
+    assert not any("individual" in label for label in cards)
+
+
+def test_a_study_that_named_no_class_says_every_track_is_unknown():
+    """With no species model every track is unknown: the card read "0 classes seen (and
+    unknown)", as if nothing was seen."""
+    cards = _cards(1, 3, ["unknown"], [])
+    assert cards == {
+        "video": "1",
+        "of footage": "2.0 s",
+        "tracks": "3",
+        "classes seen: every track is unknown": "0",
+    }
+    survey = [SimpleNamespace(provenance=SimpleNamespace(is_survey=True), n_frames=2)]
+    tables = {
+        "tracks": pd.DataFrame({"object_id": [1, 2]}),
+        "maxn": pd.DataFrame({"class": ["unknown"], "maxn": [2]}),
+    }
+    labels = [c["label"] for c in headline(survey, tables, [])]
+    assert labels == [
+        "video",
+        "photographs",
+        "objects found",
+        "classes seen: every object is unknown",
+    ]
 
 
 def test_the_engine_parameters_count_one_object_in_the_singular(tmp_path):
@@ -77,6 +110,9 @@ def test_a_photo_survey_counts_photographs_not_seconds_of_footage(tmp_path):
     page = report([tmp_path / "s.zarr"], tmp_path / "s.html").read_text()
     cards = re.findall(r'<div class="v">([^<]*)</div><div class="l">([^<]*)</div>', page)
     assert ("3", "photographs") in cards and "of footage" not in page
-    # each instance is in one photograph: the card said "3 individuals tracked"
-    assert ("3", "individuals found") in cards
+    # each instance is in one photograph: the card said "3 individuals tracked", then
+    # "3 individuals found" (an animal in two photographs is found twice: not individuals)
+    assert ("3", "objects found") in cards
+    assert "individual" not in " ".join(label for _, label in cards)
+    assert "An object found is one animal in one photograph" in page
     assert "1 video · 3 photographs" in page and "2 in q3.jpg (frame 2)" in page

@@ -134,7 +134,7 @@ def test_summary_rows_equal_the_tables_and_say_a_run_did_not_finish(made):
     summary = page_table(html, "summary-table").set_index("Video")
     for video, t in tables.items():
         row = summary.loc[video]
-        assert int(row["Individuals"]) == len(t["tracks"])
+        assert int(row["Tracks"]) == len(t["tracks"])
         m = t["maxn"][t["maxn"]["maxn"] > 0]
         expected = ", ".join(f"{c} {n}" for c, n in sorted(zip(m["class"], m["maxn"])))
         assert row["MaxN by class"] == expected
@@ -250,7 +250,7 @@ def test_sizes_and_speeds_are_in_pixels_when_one_video_is_not_calibrated(made):
     speed_table = page_table(html, "speed-table").set_index("Class")
     for cls in sorted(set(classes.values())):
         sizes = np.array([s for k, s in per.items() if classes[k] == cls])
-        assert size_table.loc[cls, "Individuals"] == str(len(sizes))
+        assert size_table.loc[cls, "Tracks"] == str(len(sizes))
         assert size_table.loc[cls, "Median length (px)"] == f"{np.median(sizes):.1f}"
         assert size_table.loc[cls, "Range (px)"] == f"{sizes.min():.1f}–{sizes.max():.1f}"
         speeds = np.concatenate(
@@ -260,6 +260,7 @@ def test_sizes_and_speeds_are_in_pixels_when_one_video_is_not_calibrated(made):
             ]
         )
         speeds = speeds[np.isfinite(speeds)]
+        assert speed_table.loc[cls, "Tracks"] == str(len(speeds))  # was "Individuals"
         assert speed_table.loc[cls, "Median speed (px/s)"] == f"{np.median(speeds):.1f}"
         assert speed_table.loc[cls, "Range (px/s)"] == f"{speeds.min():.1f}–{speeds.max():.1f}"
     # by hand: track 1 of a runs from x=5 to x=32 (27 px, the gap bridged) in 0.9 s
@@ -290,7 +291,18 @@ def test_headline_counts_named_classes_not_unknown(made):
         named |= set(m.loc[m["maxn"] > 0, "class"]) - {"unknown"}
     assert named == {"parrotfish", "sea urchin", "wrasse"}
     assert cards["classes seen (and unknown)"] == "3"  # unknown tracks are not a 4th species
-    assert cards["individuals tracked"] == str(sum(len(t["tracks"]) for t in tables.values()))
+    assert cards["tracks"] == str(sum(len(t["tracks"]) for t in tables.values()))
+    # a track can be a part of an animal's stay, two animals joined or no animal: the page
+    # called them individuals (cards, column heads, captions); MaxN is the abundance
+    assert "so the tracks are not a count of animals. The abundance is MaxN" in html
+    assert "individual" not in " ".join(re.findall(r"<th[^>]*>([^<]*)</th>", html)).lower()
+    for words in (
+        "Each dot is one track's mean speed",
+        "Each line is the path of one track's centroid",
+        "body length of each track",
+        "so tracks are not an abundance: MaxN is.",
+    ):
+        assert words in html, words
 
 
 def test_accuracy_cells_are_the_metrics_of_evaluate(tmp_path):

@@ -176,6 +176,7 @@ def test_site_and_summary_tables_equal_the_study_tables(study, html):
     tables = {t: read_table(study / "out" / "tables" / f"{t}.csv") for t in ("tracks", "maxn")}
     site_of = {"north": "North", "south": "South"}
     head, *rows = _cells(html, "site-table")
+    assert head[:4] == ["Site", "Videos", "Footage", "Tracks"]  # was "Individuals"
     classes = [h.removeprefix("mean MaxN ") for h in head[4:]]
     assert classes == sorted(set(tables["maxn"]["class"]))
     assert [r[0] for r in rows] == ["North", "South"]
@@ -196,7 +197,7 @@ def test_site_and_summary_tables_equal_the_study_tables(study, html):
     head, *rows = _cells(html, "summary-table")
     for row in rows:
         r = dict(zip(head, row))
-        assert r["Individuals"] == str(int((tables["tracks"]["video"] == r["Video"]).sum()))
+        assert r["Tracks"] == str(int((tables["tracks"]["video"] == r["Video"]).sum()))
         assert r["Site"] == site_of[r["Video"]] and r["mm/px"] == "20"
 
 
@@ -385,7 +386,7 @@ def test_size_frequency_leaves_out_masks_cut_by_the_frame_edge(tmp_path):
     sizes = re.search(r'<table id="size-table">.*?</table>', page, re.S).group(0)
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", sizes)
     assert cells[:3] == ["wrasse", "1", f"{whole:.1f}"], cells
-    assert "1 individual seen only cut by the edge is not in the distribution" in page
+    assert "1 track seen only cut by the edge is not in the distribution" in page
 
 
 def test_accuracy_says_when_the_truth_records_another_video(single, tmp_path):

@@ -1,4 +1,4 @@
-"""Size and speed figures: size-frequency histograms per class and each individual's mean
+"""Size and speed figures: size-frequency histograms per class and each track's mean
 speed per class."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ __all__ = ["size_figure", "speed_figure"]
 def size_figure(sizes, colors: Mapping[str, str], *, unit: str, ncols: int = 3):
     """Size-frequency histograms, one panel per class.
 
-    ``sizes`` has one row per individual with columns class and size (in ``unit``).
+    ``sizes`` has one row per track with columns class and size (in ``unit``).
     """
     classes = sorted(sizes["class"].unique()) if len(sizes) else []
     fig, axes = grid(max(1, len(classes)), ncols, 2.1)
     if not classes:
-        message(axes[0], "no individuals measured")
+        message(axes[0], "no tracks measured")
         return fig
     values = sizes["size"].to_numpy(dtype=float)
     values = values[np.isfinite(values)]
@@ -32,7 +32,7 @@ def size_figure(sizes, colors: Mapping[str, str], *, unit: str, ncols: int = 3):
         ax.hist(v, bins=bins, color=colors[cls], edgecolor="white", linewidth=0.5)
         ax.set_title(f"{cls}  (n = {len(v)})", loc="left", color=colors[cls])
         ax.set_xlabel(f"body length ({unit})")
-        ax.set_ylabel("individuals")
+        ax.set_ylabel("tracks")
         ax.yaxis.get_major_locator().set_params(integer=True)
         if len(v):
             ax.axvline(float(np.median(v)), color="black", lw=0.8, ls="--")
@@ -40,7 +40,7 @@ def size_figure(sizes, colors: Mapping[str, str], *, unit: str, ncols: int = 3):
 
 
 def speed_figure(speeds, colors: Mapping[str, str], *, unit: str):
-    """Mean swimming speed of each individual, as a box and points per class.
+    """Mean swimming speed of each track, as a box and points per class.
 
     ``speeds`` has one row per track with columns class and speed (in ``unit``).
     """
@@ -69,7 +69,7 @@ def speed_figure(speeds, colors: Mapping[str, str], *, unit: str):
         jitter = rng.uniform(-0.18, 0.18, len(v))
         ax.plot(v, i + jitter, "o", color=colors[cls], markersize=4, alpha=0.85)
     ax.set_yticks(pos, [f"{c} (n = {len(v)})" for c, v in zip(classes, data)])
-    ax.set_xlabel(f"mean speed of the individual ({unit})")
+    ax.set_xlabel(f"mean speed of the track ({unit})")
     ax.set_xlim(left=0)
     ax.grid(axis="y", visible=False)
     return fig
