@@ -70,6 +70,34 @@ def test_the_child_is_given_the_warmup_the_run_was_given(monkeypatch, capsys):
     assert capsys.readouterr().out.strip().endswith("[]")
 
 
+def test_ecoseg_decodes_in_its_own_step_without_prefetch(tmp_path, monkeypatch):
+    """``--prefetch 0`` (the default) is to keep ecoseg's decoding inside its own timed step.
+    ``ecoseg.engine.propagate`` takes ``**kwargs``, so the benchmark's signature check never
+    passed ``prefetch``: the engine decoded in its prefetch thread (``prefetch=4``), and the
+    image folder reader ahead in its thread pool, during the other configurations' steps."""
+    import threading
+
+    from ecoseg import sam2
+    from ecoseg.io.folder import ImageFolderReader
+
+    monkeypatch.setattr(evs, "W", 96)  # the click is at (60, 120)
+    monkeypatch.setattr(evs, "H", 128)
+    monkeypatch.setattr("os.cpu_count", lambda: 4)  # the folder reader's pool on any machine
+    evs.make_clip(tmp_path, 3)
+    load = ImageFolderReader._load
+    threads = []
+
+    def spy(self, index):
+        threads.append(threading.current_thread())
+        return load(self, index)
+
+    monkeypatch.setattr(ImageFolderReader, "_load", spy)
+    net = sam2.build("sam2.1-tiny", pretrained=False, image_size=64)
+    steps = evs.ecoseg_steps(net, str(tmp_path), 1, "cpu", bf16=False, fill=0, prefetch=0)
+    assert [next(steps) for _ in range(3)] == [0, 1, 2]
+    assert threads and set(threads) == {threading.current_thread()}
+
+
 def test_the_gpu_script_parses_and_lists_every_step_it_runs():
     script = BENCH / "gpu_figures.sh"
     subprocess.run(["bash", "-n", str(script)], check=True)
