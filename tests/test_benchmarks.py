@@ -151,3 +151,27 @@ def test_the_long_store_bench_reads_a_store_folder_given_relative(tmp_path, monk
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
     (info,) = [x for x in lines if x["command"] == "info"]
     assert info["rc"] == 0, info
+
+
+def test_the_soak_refuses_a_sample_interval_that_measures_no_growth(tmp_path, capsys):
+    """``--frames 300`` with the default ``--every 1000`` sampled frame 300 only and reported
+    a growth of 0.0 MiB from frame 300 to frame 300 as ``flat``."""
+    import soak
+
+    with pytest.raises(SystemExit) as stop:
+        soak.main(["--frames", "300", "--keep", str(tmp_path / "kept")])
+    assert stop.value.code == 2 and not (tmp_path / "kept").exists()
+    assert "--every 1000 takes no sample between frame 30" in capsys.readouterr().err
+
+
+def test_memory_trace_growth_names_a_missing_or_empty_trace(tmp_path, capsys):
+    """A trace file no child wrote (its run had fewer than 50 frames, or ran elsewhere) was
+    a FileNotFoundError traceback, or no line at all for an empty one."""
+    import memory_bench
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    for trace in (tmp_path / "trace.jsonl", empty):
+        with pytest.raises(SystemExit):
+            memory_bench.main(["--trace-growth", str(trace)])
+        assert f"{trace}: no trace lines" in capsys.readouterr().err
