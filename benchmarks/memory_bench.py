@@ -424,18 +424,27 @@ def main(argv=None) -> None:
         help="print the growth lines of a trace file written with ECOSEG_MEM_TRACE (frames "
         "from --sam3 N1 N2, default 300 3000) and exit",
     )
-    p.add_argument("--child", nargs=2, metavar=("ENGINE", "N"), help=argparse.SUPPRESS)
+    children = {
+        "ecoseg": run_ecoseg,
+        "official": run_official,
+        "sam3-ecoseg": run_sam3_ours,
+        "sam3-transformers": run_sam3_oracle,
+    }
+    p.add_argument(
+        "--child",
+        nargs=2,
+        metavar=("ENGINE", "N"),
+        help=f"one measurement in this process, N frames of ENGINE ({', '.join(children)}): "
+        "one JSON line (what each run above starts in a subprocess)",
+    )
     a = p.parse_args(argv)
     if a.child:
         import warnings
 
+        if a.child[0] not in children:
+            p.error(f"--child {a.child[0]}: no such engine; one of {', '.join(children)}")
         warnings.filterwarnings("ignore")
-        fn = {
-            "ecoseg": run_ecoseg,
-            "official": run_official,
-            "sam3-ecoseg": run_sam3_ours,
-            "sam3-transformers": run_sam3_oracle,
-        }[a.child[0]]
+        fn = children[a.child[0]]
         if a.child[0].startswith("sam3"):
             print(json.dumps(fn(int(a.child[1]), a.image_size, a.detect_every)))
         else:

@@ -175,3 +175,18 @@ def test_memory_trace_growth_names_a_missing_or_empty_trace(tmp_path, capsys):
         with pytest.raises(SystemExit):
             memory_bench.main(["--trace-growth", str(trace)])
         assert f"{trace}: no trace lines" in capsys.readouterr().err
+
+
+def test_memory_child_is_listed_and_names_an_unknown_engine(capsys):
+    """docs/performance.md runs ``memory_bench.py --child sam3-ecoseg 3000``, which --help did
+    not list; an engine name it does not know was a KeyError traceback."""
+    import memory_bench
+
+    with pytest.raises(SystemExit):
+        memory_bench.main(["--help"])
+    assert "--child ENGINE N" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        memory_bench.main(["--child", "sam3", "300"])
+    assert "--child sam3: no such engine; one of ecoseg, official, sam3-ecoseg" in (
+        capsys.readouterr().err
+    )
