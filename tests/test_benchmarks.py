@@ -190,3 +190,21 @@ def test_memory_child_is_listed_and_names_an_unknown_engine(capsys):
     assert "--child sam3: no such engine; one of ecoseg, official, sam3-ecoseg" in (
         capsys.readouterr().err
     )
+
+
+def test_track_throughput_takes_the_best_cpu_time_of_its_own(tmp_path, monkeypatch):
+    """The best of ``--repeats`` was one (wall, CPU) pair, the run of least wall time, so
+    ``cpu_ratio`` took the CPU time of that run, not the least CPU time."""
+    import contextlib
+    import types
+
+    import track_bench
+
+    clock = iter([(0, 0), (1, 10), (0, 0), (4, 8), (0, 0), (2, 5), (0, 0), (3, 20)])
+    monkeypatch.setattr(track_bench, "_clock", lambda: next(clock))
+    monkeypatch.setattr(track_bench, "synth", lambda *a, **k: types.SimpleNamespace(video="v"))
+    monkeypatch.setattr(track_bench, "open_video", lambda v: contextlib.nullcontext([0, 0]))
+    monkeypatch.setattr(track_bench, "track", iter)
+    line = track_bench.throughput(tmp_path, frames=2, repeats=2)
+    assert line["ratio"] == round(1 / 3, 3)  # decode's best wall 1 s, tracking's 3 s
+    assert line["cpu_ratio"] == round(5 / 8, 3)  # decode's best CPU 5 s, tracking's 8 s
