@@ -142,7 +142,10 @@ def ecoseg_steps(
     compile: bool = False,
     prefetch: int = 0,
 ):
-    from ecoseg.engine import propagate
+    try:  # the function itself: ``ecoseg.engine.propagate`` takes ``**kwargs`` (lazy import)
+        from ecoseg.engine.session import propagate
+    except ImportError:  # an older tree, for A/B runs
+        from ecoseg.engine.propagation import propagate
     from ecoseg.io.video import open_video
     from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts
 
@@ -159,7 +162,12 @@ def ecoseg_steps(
     if "prefetch" in params:
         kw["prefetch"] = prefetch
     kw["autocast"] = bf16  # as fast=True, but never fp32 behind a bf16 label
-    for r in propagate(model, open_video(folder), prompts, **kw):
+    video = open_video(folder)
+    if prefetch == 0:
+        # The image folder reader decodes a few frames ahead in a thread pool of its own:
+        # one worker decodes each frame in the calling thread, inside this step.
+        video._workers = 1
+    for r in propagate(model, video, prompts, **kw):
         _sync(device)
         yield r.index
 

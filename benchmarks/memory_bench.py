@@ -30,9 +30,10 @@ within one long run (e.g. frame 300 to frame 3000) can be read from a single pro
 ``--trace-growth FILE`` prints those growth lines::
 
     ECOSEG_MEM_TRACE=trace.jsonl python benchmarks/memory_bench.py --child sam3-ecoseg 3000
-    python benchmarks/memory_bench.py --trace-growth trace.jsonl --sam3 300 3000 When the oracle
-is measured on fewer frames than ours, its growth per 1000 frames is also given scaled to
-ours' span (``rss_growth_mb_extrapolated``, labelled as such).
+    python benchmarks/memory_bench.py --trace-growth trace.jsonl --sam3 300 3000
+
+When the oracle is measured on fewer frames than ours, its growth per 1000 frames is also
+given scaled to ours' span (``rss_growth_mb_extrapolated``, labelled as such).
 """
 
 from __future__ import annotations
@@ -423,18 +424,27 @@ def main(argv=None) -> None:
         help="print the growth lines of a trace file written with ECOSEG_MEM_TRACE (frames "
         "from --sam3 N1 N2, default 300 3000) and exit",
     )
-    p.add_argument("--child", nargs=2, metavar=("ENGINE", "N"), help=argparse.SUPPRESS)
+    children = {
+        "ecoseg": run_ecoseg,
+        "official": run_official,
+        "sam3-ecoseg": run_sam3_ours,
+        "sam3-transformers": run_sam3_oracle,
+    }
+    p.add_argument(
+        "--child",
+        nargs=2,
+        metavar=("ENGINE", "N"),
+        help=f"one measurement in this process, N frames of ENGINE ({', '.join(children)}): "
+        "one JSON line (what each run above starts in a subprocess)",
+    )
     a = p.parse_args(argv)
     if a.child:
         import warnings
 
+        if a.child[0] not in children:
+            p.error(f"--child {a.child[0]}: no such engine; one of {', '.join(children)}")
         warnings.filterwarnings("ignore")
-        fn = {
-            "ecoseg": run_ecoseg,
-            "official": run_official,
-            "sam3-ecoseg": run_sam3_ours,
-            "sam3-transformers": run_sam3_oracle,
-        }[a.child[0]]
+        fn = children[a.child[0]]
         if a.child[0].startswith("sam3"):
             print(json.dumps(fn(int(a.child[1]), a.image_size, a.detect_every)))
         else:
@@ -452,6 +462,12 @@ def main(argv=None) -> None:
     if a.trace_growth:
         start, goal = a.sam3 or (300, 3000)
         base = {**_sam3_base(a.detect_every)}
+        trace = Path(a.trace_growth)
+        if not trace.is_file() or not trace.read_text().strip():
+            p.error(
+                f"{trace}: no trace lines (a child run with ECOSEG_MEM_TRACE={trace} writes one "
+                f"every {TRACE_EVERY} frames, from the folder it runs in)"
+            )
         for line in trace_growth(a.trace_growth, start, goal, base):
             print(json.dumps(line), flush=True)
         return

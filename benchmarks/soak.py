@@ -108,6 +108,13 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", default=None, help="keep the clip, store and tables here")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
+    first = -(-(args.frames // 10) // args.every) * args.every  # the sample growth counts from
+    if first >= args.frames:
+        parser.error(
+            f"--every {args.every} takes no sample between frame {args.frames // 10} (10 % of "
+            f"--frames {args.frames}) and the last, so there is no growth to measure; give a "
+            f"smaller --every (e.g. {max(1, args.frames // 10)})"
+        )
 
     import ecoseg
 

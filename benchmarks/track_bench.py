@@ -52,18 +52,19 @@ def _clock():
 
 def throughput(tmp: Path, frames: int, repeats: int) -> dict:
     clip = synth(tmp / "hd", seed=7, frames=frames, size=(1280, 720), camera="static")
-    best_dec = best_trk = (float("inf"), float("inf"))
+    inf = float("inf")
+    best_dec, best_trk = [inf, inf], [inf, inf]  # the best wall and CPU time, each its own
     for _ in range(repeats):
         w0, c0 = _clock()
         with open_video(clip.video) as video:
             n = sum(1 for _ in video)
         w1, c1 = _clock()
-        best_dec = min(best_dec, (w1 - w0, c1 - c0))
+        best_dec = [min(best_dec[0], w1 - w0), min(best_dec[1], c1 - c0)]
         w0, c0 = _clock()
         with open_video(clip.video) as video:
             m = sum(1 for _ in track(video))
         w1, c1 = _clock()
-        best_trk = min(best_trk, (w1 - w0, c1 - c0))
+        best_trk = [min(best_trk[0], w1 - w0), min(best_trk[1], c1 - c0)]
         assert n == m == frames
     return {
         "figure": "track_throughput",

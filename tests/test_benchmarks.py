@@ -70,6 +70,34 @@ def test_the_child_is_given_the_warmup_the_run_was_given(monkeypatch, capsys):
     assert capsys.readouterr().out.strip().endswith("[]")
 
 
+def test_ecoseg_decodes_in_its_own_step_without_prefetch(tmp_path, monkeypatch):
+    """``--prefetch 0`` (the default) is to keep ecoseg's decoding inside its own timed step.
+    ``ecoseg.engine.propagate`` takes ``**kwargs``, so the benchmark's signature check never
+    passed ``prefetch``: the engine decoded in its prefetch thread (``prefetch=4``), and the
+    image folder reader ahead in its thread pool, during the other configurations' steps."""
+    import threading
+
+    from ecoseg import sam2
+    from ecoseg.io.folder import ImageFolderReader
+
+    monkeypatch.setattr(evs, "W", 96)  # the click is at (60, 120)
+    monkeypatch.setattr(evs, "H", 128)
+    monkeypatch.setattr("os.cpu_count", lambda: 4)  # the folder reader's pool on any machine
+    evs.make_clip(tmp_path, 3)
+    load = ImageFolderReader._load
+    threads = []
+
+    def spy(self, index):
+        threads.append(threading.current_thread())
+        return load(self, index)
+
+    monkeypatch.setattr(ImageFolderReader, "_load", spy)
+    net = sam2.build("sam2.1-tiny", pretrained=False, image_size=64)
+    steps = evs.ecoseg_steps(net, str(tmp_path), 1, "cpu", bf16=False, fill=0, prefetch=0)
+    assert [next(steps) for _ in range(3)] == [0, 1, 2]
+    assert threads and set(threads) == {threading.current_thread()}
+
+
 def test_the_gpu_script_parses_and_lists_every_step_it_runs():
     script = BENCH / "gpu_figures.sh"
     subprocess.run(["bash", "-n", str(script)], check=True)
@@ -123,3 +151,60 @@ def test_the_long_store_bench_reads_a_store_folder_given_relative(tmp_path, monk
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
     (info,) = [x for x in lines if x["command"] == "info"]
     assert info["rc"] == 0, info
+
+
+def test_the_soak_refuses_a_sample_interval_that_measures_no_growth(tmp_path, capsys):
+    """``--frames 300`` with the default ``--every 1000`` sampled frame 300 only and reported
+    a growth of 0.0 MiB from frame 300 to frame 300 as ``flat``."""
+    import soak
+
+    with pytest.raises(SystemExit) as stop:
+        soak.main(["--frames", "300", "--keep", str(tmp_path / "kept")])
+    assert stop.value.code == 2 and not (tmp_path / "kept").exists()
+    assert "--every 1000 takes no sample between frame 30" in capsys.readouterr().err
+
+
+def test_memory_trace_growth_names_a_missing_or_empty_trace(tmp_path, capsys):
+    """A trace file no child wrote (its run had fewer than 50 frames, or ran elsewhere) was
+    a FileNotFoundError traceback, or no line at all for an empty one."""
+    import memory_bench
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    for trace in (tmp_path / "trace.jsonl", empty):
+        with pytest.raises(SystemExit):
+            memory_bench.main(["--trace-growth", str(trace)])
+        assert f"{trace}: no trace lines" in capsys.readouterr().err
+
+
+def test_memory_child_is_listed_and_names_an_unknown_engine(capsys):
+    """docs/performance.md runs ``memory_bench.py --child sam3-ecoseg 3000``, which --help did
+    not list; an engine name it does not know was a KeyError traceback."""
+    import memory_bench
+
+    with pytest.raises(SystemExit):
+        memory_bench.main(["--help"])
+    assert "--child ENGINE N" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        memory_bench.main(["--child", "sam3", "300"])
+    assert "--child sam3: no such engine; one of ecoseg, official, sam3-ecoseg" in (
+        capsys.readouterr().err
+    )
+
+
+def test_track_throughput_takes_the_best_cpu_time_of_its_own(tmp_path, monkeypatch):
+    """The best of ``--repeats`` was one (wall, CPU) pair, the run of least wall time, so
+    ``cpu_ratio`` took the CPU time of that run, not the least CPU time."""
+    import contextlib
+    import types
+
+    import track_bench
+
+    clock = iter([(0, 0), (1, 10), (0, 0), (4, 8), (0, 0), (2, 5), (0, 0), (3, 20)])
+    monkeypatch.setattr(track_bench, "_clock", lambda: next(clock))
+    monkeypatch.setattr(track_bench, "synth", lambda *a, **k: types.SimpleNamespace(video="v"))
+    monkeypatch.setattr(track_bench, "open_video", lambda v: contextlib.nullcontext([0, 0]))
+    monkeypatch.setattr(track_bench, "track", iter)
+    line = track_bench.throughput(tmp_path, frames=2, repeats=2)
+    assert line["ratio"] == round(1 / 3, 3)  # decode's best wall 1 s, tracking's 3 s
+    assert line["cpu_ratio"] == round(5 / 8, 3)  # decode's best CPU 5 s, tracking's 8 s
