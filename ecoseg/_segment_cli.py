@@ -113,7 +113,7 @@ def _run_segment(args) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FastCameraWarning)  # said below, in one line
         out = _segment(args, prompts, options)
-    _warn_fast_camera(out)
+    _warn_fast_camera(out, args.video)
     return 0
 
 
@@ -136,8 +136,9 @@ def _segment(args, prompts, options: dict) -> str:
     return out
 
 
-def _warn_fast_camera(out) -> None:
-    """One line on stderr when the motion tracker found the camera too fast (provenance)."""
+def _warn_fast_camera(out, video) -> None:
+    """One line on stderr, naming ``video``, when the motion tracker found the camera too fast
+    (provenance)."""
     from ecoseg.store import MaskStore
 
     store = MaskStore.open(out)
@@ -146,7 +147,7 @@ def _warn_fast_camera(out) -> None:
     finally:
         store.close()
     if motion is not None and motion.too_fast:
-        print(f"ecoseg: warning: {motion.summary()}", file=sys.stderr)
+        print(f"ecoseg: warning: {os.fspath(video)}: {motion.summary()}", file=sys.stderr)
 
 
 def _run_concepts(args, prompts, options) -> int:

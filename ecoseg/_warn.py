@@ -1,6 +1,6 @@
 """Warnings that point at the user's line, however deep in ecoseg they are raised: :func:`warn`;
-ecoseg's own warnings left unsaid in one thread only (:func:`unsaid`), or said only when a step
-goes on (:func:`held`)."""
+ecoseg's own warnings left unsaid in one thread only (:func:`unsaid`), said only when a step
+goes on (:func:`held`), or kept for the caller to say (:func:`recorded`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["held", "unsaid", "warn"]
+__all__ = ["held", "recorded", "unsaid", "warn"]
 
 #: this thread's categories left unsaid (:func:`unsaid`)
 _LOCAL = threading.local()
@@ -134,3 +134,31 @@ def held() -> Iterator[None]:
         _LOCAL.held = outer
     for message, category in kept:  # to an outer hold, if any
         warn(message, category)
+
+
+@contextmanager
+def recorded() -> Iterator[list[tuple[str, type[Warning]]]]:
+    """Within: ecoseg's warnings issued in this thread are not issued but kept, in their
+    order, as ``(message, category)`` in the list it yields, for the caller to say itself.
+
+    A task of a campaign (:func:`ecoseg.batch.jobs.run_job`) runs in a worker process or
+    thread: a warning issued there printed in Python's two lines, naming a line of Dask, in
+    that process's stderr. Kept, it goes back with the task's result, and the campaign says it
+    in the caller's process, naming the video. Only this thread's: nothing changes for the
+    others (as :func:`unsaid`).
+
+    Examples
+    --------
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     with recorded() as kept:
+    ...         warn("the camera moved too fast", UserWarning)
+    >>> caught, [(str(m), c.__name__) for m, c in kept]
+    ([], [('the camera moved too fast', 'UserWarning')])
+    """
+    outer = getattr(_LOCAL, "held", None)
+    _LOCAL.held = kept = []  # (a held() within hands its warnings on to this list)
+    try:
+        yield kept
+    finally:
+        _LOCAL.held = outer

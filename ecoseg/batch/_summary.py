@@ -13,7 +13,14 @@ import time
 from typing import Any
 
 from ecoseg.batch.cluster import run_tasks
-from ecoseg.batch.jobs import Job, StoreStatus, UnreadableVideo, run_job, store_status
+from ecoseg.batch.jobs import (
+    Job,
+    StoreStatus,
+    UnreadableVideo,
+    run_job,
+    say_warnings,
+    store_status,
+)
 from ecoseg.batch.tables import write_csv
 from ecoseg.batch.urls import join_url, redact_text, redact_url
 from ecoseg.errors import Cancelled, EcosegError, VideoError
@@ -151,6 +158,8 @@ def run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
             else:
                 row.update(status="done", frames=result["frames"], seconds=result["seconds"])
                 frames_done += result["frames"]
+            if error is None:  # said here, naming the video: not in the worker's stderr
+                say_warnings(result)
             elapsed = time.perf_counter() - t0
             bar.set_postfix_str(f"{frames_done / elapsed:.1f} frames/s", refresh=False)
             bar.update(1)

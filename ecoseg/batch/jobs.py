@@ -33,6 +33,7 @@ __all__ = [
     "UrlVersion",
     "probe_url",
     "run_job",
+    "say_warnings",
     "store_status",
 ]
 
@@ -197,9 +198,13 @@ def run_job(job: Job) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"status": "done" | "skipped" | "verified", "frames": int, "seconds": float}``;
-        ``"verified"`` (``job.verify``, the same bytes) also holds the ETag the store
-        recorded (``"was"``) and the one it records now (``"etag"``).
+        ``{"status": "done" | "skipped" | "verified", "frames": int, "seconds": float,
+        "warnings": list}``; ``"verified"`` (``job.verify``, the same bytes) also holds the
+        ETag the store recorded (``"was"``) and the one it records now (``"etag"``).
+        ``"warnings"`` are ecoseg's warnings of the run, not issued where it ran (a worker
+        process or thread) but kept (:func:`ecoseg._warn.recorded`) as ``(message,
+        category)``, each message naming the video (:func:`say_warnings` issues them); a
+        failed run's are dropped with it.
 
     Raises
     ------
@@ -219,6 +224,37 @@ def run_job(job: Job) -> dict[str, Any]:
     >>> run_job(job)["status"], run_job(job)["status"]
     ('done', 'skipped')
     """
+    from ecoseg._warn import recorded
+
+    read: list[str] = []  # the file segment() read: the video, or a URL's temporary copy
+    with recorded() as kept:
+        result = _run_job(job, read)
+    result["warnings"] = [(_naming(job, read, message), category) for message, category in kept]
+    return result
+
+
+def say_warnings(result: Mapping[str, Any]) -> None:
+    """Issue, in this process and thread, the warnings :func:`run_job` kept in ``result``
+    (each names its video): the ``ecoseg`` command prints each as one line."""
+    from ecoseg._warn import warn
+
+    for message, category in result.get("warnings", ()):
+        warn(message, category)
+
+
+def _naming(job: Job, read: list[str], message: Any) -> str:
+    """A warning of ``job``'s run as its caller says it: naming the video (a URL's, not the
+    temporary copy ``read``), without credentials."""
+    video = redact_url(job.video)
+    text = str(message)
+    for path in read:
+        if path != job.video:
+            text = text.replace(path, video)
+    text = redact_text(text)
+    return text if video in text else f"{video}: {text}"
+
+
+def _run_job(job: Job, read: list[str]) -> dict[str, Any]:
     t0 = time.perf_counter()
     try:
         _check_not_cancelled(job)
@@ -231,7 +267,7 @@ def run_job(job: Job) -> dict[str, Any]:
                 return {"status": "skipped", "frames": status.frames, "seconds": 0.0}
             # nothing to resume: a new store
             resume = status.state != "missing"
-        _segment(job, resume)
+        _segment(job, resume, read)
         frames = store_status(job.store).frames
     except BaseException as exc:
         _reraise_redacted(exc)
@@ -252,18 +288,21 @@ def _check_not_cancelled(job: Job) -> None:
         raise Cancelled(f"{redact_url(job.store)}: cancelled before this video started")
 
 
-def _segment(job: Job, resume: bool) -> None:
+def _segment(job: Job, resume: bool, read: list[str]) -> None:
+    """Segment ``job``'s video; the path of the file read is appended to ``read``."""
     from ecoseg.engine import segment
 
     kwargs = dict(job.segment)
     prompts = kwargs.pop("prompts", None)
     kwargs.update(out=job.store, resume=resume, overwrite=job.overwrite)
     if not is_url(job.video):
-        _decode(segment, local_path(job.video), prompts, kwargs, job.video)
+        read.append(local_path(job.video))
+        _decode(segment, read[-1], prompts, kwargs, job.video)
         return
     folder = Path(tempfile.mkdtemp(prefix="ecoseg-batch-"))
     try:
         local = folder / (job.name + Path(urlsplit(job.video).path).suffix)
+        read.append(str(local))
         etag = _fetch(job.video, local)
         _decode(segment, str(local), prompts, kwargs, job.video)
         from ecoseg.store import MaskStore

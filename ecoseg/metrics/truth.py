@@ -179,7 +179,7 @@ def png_frames(folder: Any, n_frames: int, *, why: str = "", of: str = "the vide
         if frame >= n_frames:
             raise FormatError(
                 f"{files[frame]}: frame {frame} is past the end of {of} ({n_frames} "
-                f"frames, 0..{n_frames - 1}){why}"
+                f"frame{'s' if n_frames != 1 else ''}, 0..{n_frames - 1}){why}"
             )
     return sorted(files)
 

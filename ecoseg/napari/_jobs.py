@@ -486,7 +486,7 @@ def run_job(job: Job, *, checked: bool = False) -> Iterator[FrameUpdate]:
                 )
             motion = getattr(results, "camera_motion", None)
             if motion is not None and motion.too_fast:
-                job.notices.append(f"motion tracker: {motion.summary()}")
+                job.notices.append(f"motion tracker: {job.video}: {motion.summary()}")
         finally:
             close = getattr(results, "close", None)
             if close is not None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from ecoseg._cli import one_line
 from ecoseg.batch.cluster import connect, local_workers, run_tasks, task_resources
-from ecoseg.batch.jobs import Job, run_job
+from ecoseg.batch.jobs import Job, run_job, say_warnings
 from ecoseg.errors import Cancelled, EcosegError
 from ecoseg.study.checks import check_video
 from ecoseg.study.records import VideoSpec
@@ -169,7 +169,7 @@ def segment_videos(
         for video, store, _inputs, _fp, resume in jobs:
             log(f"segment {video.name}" + (" (resuming)" if resume else ""))
             try:  # (not segment_task: run_study checked this machine for it up front)
-                run_job(_job(video, store, resume, progress, cancel))
+                say_warnings(run_job(_job(video, store, resume, progress, cancel)))
             except Cancelled as exc:
                 raise study_cancelled(exc, places[video.name][""]) from None
             except EcosegError as exc:
@@ -197,12 +197,13 @@ def segment_videos(
         log=log,
     ) as client:
         stopped = {}
-        for name, _attempts, _result, error in run_tasks(client, segment_task, tasks):
+        for name, _attempts, result, error in run_tasks(client, segment_task, tasks):
             if isinstance(error, Cancelled):  # the others stop too: their stores flushed
                 stopped[name] = error
                 continue
             if error is not None:
                 raise_in_study(error, places[name][""])
+            say_warnings(result)  # here, naming the video: not in the worker's stderr
             finished(by_name[name])
             log(f"segment {name}: done")
         if stopped:  # named after the first in the study (they come back in any order)

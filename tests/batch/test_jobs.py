@@ -59,7 +59,7 @@ def test_resume_continues_a_partial_store_and_skips_a_complete_one(clip, tmp_pat
         MaskStore.open(store).read_labels(), MaskStore.open(ref).read_labels()
     )
     again = run_job(_job(clip, store))
-    assert again == {"status": "skipped", "frames": 12, "seconds": 0.0}
+    assert again == {"status": "skipped", "frames": 12, "seconds": 0.0, "warnings": []}
 
 
 def test_a_fresh_job_needs_overwrite_to_replace_a_store(clip, tmp_path):

@@ -50,6 +50,15 @@ def test_fires_on_a_pan_faster_than_the_animals():
     assert "sam2" in text and f"{m.camera_speed:.1f} px per frame" in text
 
 
+def test_the_warning_names_the_video(tmp_path):
+    from ecoseg.io.video import open_video
+
+    clip = synth(tmp_path / "clip", seed=1, frames=40, size=SIZE, camera="fast-pan")
+    with open_video(clip.video) as video:
+        _, _, said = _run(video)
+    assert len(said) == 1 and str(said[0].message).startswith(f"{clip.video}: the camera moved")
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_silent_on_static_clips(seed):
     run, _, said = _run(_scene_frames(make_scene(seed, frames=60, size=SIZE, camera="static")))
@@ -141,6 +150,7 @@ def test_cli_warns_once_on_stderr(tmp_path, capsys):
     assert main(["segment", str(fast.video), "-o", str(tmp_path / "f.zarr")]) == 0
     err = capsys.readouterr().err
     lines = [s for s in err.splitlines() if "warning" in s.lower()]
-    assert len(lines) == 1 and lines[0].startswith("ecoseg: warning: the camera moved")
+    # naming the video (a campaign has many)
+    assert len(lines) == 1 and lines[0].startswith(f"ecoseg: warning: {fast.video}: the camera")
     assert main(["segment", str(still.video), "-o", str(tmp_path / "s.zarr")]) == 0
     assert "camera moved" not in capsys.readouterr().err

@@ -362,6 +362,22 @@ def test_refusals_of_other_frames_name_both_stores_and_their_videos(tmp_path):
     )
 
 
+def test_a_png_past_a_one_frame_video_is_said_in_the_singular(tmp_path):
+    """A DAVIS PNG past the end of a 1-frame video said '(1 frames, 0..0)'."""
+    import ecoseg
+    from ecoseg.errors import FormatError
+    from ecoseg.formats import export
+    from ecoseg.metrics.truth import png_frames
+
+    two = ecoseg.synth(tmp_path / "two", frames=2, size=(64, 48), seed=1)
+    folder = export(two.truth, "davis", tmp_path / "pngs")
+    with pytest.raises(FormatError) as past:
+        png_frames(folder, 1)
+    assert str(past.value).endswith(
+        "00001.png: frame 1 is past the end of the video (1 frame, 0..0)"
+    )
+
+
 @pytest.mark.parametrize(
     ("frames", "shown"),
     [

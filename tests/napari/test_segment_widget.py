@@ -229,6 +229,8 @@ def test_motion_tracker_job_notes_a_fast_camera(tmp_path):
     job = Job(str(fast.video), engine="classical")
     assert len(list(run_job(job))) == 30
     assert len(job.notices) == 1 and "sam2 engine" in job.notices[0]
+    # naming the video, as the CLI's line does
+    assert job.notices[0].startswith(f"motion tracker: {fast.video}: the camera moved")
     from ecoseg.sample import sample
 
     quiet = Job(str(sample().video), engine="classical")

@@ -167,8 +167,9 @@ class TrackRun(Iterator[FrameResult]):
         if tracker is None:  # cancelled: the rest of the video was not seen
             return
         self.camera_motion = motion = tracker.meter.record()
-        if motion.too_fast and self._warn:
-            warn(motion.summary(), FastCameraWarning)
+        if motion.too_fast and self._warn:  # naming the video (a campaign has many)
+            name = getattr(video, "path", None)
+            warn(f"{name + ': ' if name else ''}{motion.summary()}", FastCameraWarning)
 
 
 def _track(video, params, skip_until, fps, cancel=None):
