@@ -19,14 +19,9 @@ model that does not know species an earlier classification named says so
 
 from __future__ import annotations
 
-import hashlib
-import json
 import numbers
 import os
-from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,27 +29,22 @@ import pandas as pd
 from ecoseg._cancel import check_cancel
 from ecoseg._checks import check_path_arg
 from ecoseg._paths import check_distinct_stores, check_outside_store
-from ecoseg._warn import warn
-from ecoseg.errors import ClassNameWarning, ConfigError
-from ecoseg.measure.calibration import is_uncalibrated, parse_calibration, warn_if_replaced
-from ecoseg.measure.regions import class_source_of as class_source
-from ecoseg.provenance import case_clashes, clean_class_name
-from ecoseg.species.edits import named_by_person
-from ecoseg.species.features import (
-    FEATURE_VERSION,
-    TrackFeatures,
-    feature_weights,
-    store_feature_names,
-    track_features,
+from ecoseg.errors import ConfigError
+from ecoseg.measure.calibration import is_uncalibrated, parse_calibration
+from ecoseg.species._classify_warnings import NarrowerModelWarning, warn_unknown_species
+from ecoseg.species._classify_write import write_classifications
+from ecoseg.species._model_fits import check_feature_version, check_model_fits
+from ecoseg.species._review_queue import least_confident_first, queue_table, review_queue
+from ecoseg.species._training import (
+    as_list,
+    store_sha256,
+    train_model,
+    train_model_for,
+    training_rows,
+    videos_for,
 )
-from ecoseg.species.model import (
-    FEW_TRACKS,
-    ModelError,
-    SpeciesModel,
-    SpeciesModelWarning,
-    check_model_output,
-    scale_ratio,
-)
+from ecoseg.species.features import FEATURE_VERSION, track_features
+from ecoseg.species.model import ModelError, SpeciesModel, check_model_output
 
 __all__ = [
     "NarrowerModelWarning",
@@ -66,356 +56,6 @@ __all__ = [
     "train_model",
     "training_rows",
 ]
-
-
-class NarrowerModelWarning(UserWarning):
-    """A classification renames tracks an earlier classification named with species the new
-    model does not know: they lose those names because the model cannot give them, not
-    because it decided otherwise (printed by the CLI as one ``ecoseg: warning:`` line; ``ecoseg
-    edit STORE --undo`` gives them back)."""
-
-
-def store_sha256(store) -> str:
-    """sha256 of a store's object table and label values (what a model was trained on).
-
-    Examples
-    --------
-    >>> import ecoseg, tempfile
-    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
-    >>> len(store_sha256(clip.truth))
-    64
-    """
-    from ecoseg.store import opened_store
-
-    h = hashlib.sha256()
-    with opened_store(store) as s:
-        h.update(json.dumps(s.objects, sort_keys=True, separators=(",", ":")).encode())
-        n, step = s.n_frames, s.chunk_frames
-        for start in range(0, n, step):
-            h.update(np.ascontiguousarray(s.read_labels(start, min(start + step, n))).tobytes())
-    return h.hexdigest()
-
-
-def frame_size(store) -> tuple[int, int]:
-    """(width, height) of a store's frames."""
-    from ecoseg.store import opened_store
-
-    with opened_store(store) as s:
-        return int(s.width), int(s.height)
-
-
-def check_feature_version(fitted: SpeciesModel, model="model") -> None:
-    """Refuse a species model trained on track features of another version than this
-    ecoseg computes, from the model alone (``ecoseg study --check`` before any store is made).
-
-    Parameters
-    ----------
-    fitted : SpeciesModel
-        The model.
-    model : str or Path
-        The model as the refusal names it (its file).
-
-    Raises
-    ------
-    ModelError
-        Naming ``model`` and both versions.
-
-    Examples
-    --------
-    >>> m = SpeciesModel.fit([[0.0], [1.0]], ["a", "b"], feature_names=["x"],
-    ...                      feature_version=FEATURE_VERSION + 1)
-    >>> check_feature_version(m, "species.json")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ecoseg.species.model.ModelError: species.json: trained on track features of version 2, ...
-    """
-    if fitted.feature_version != FEATURE_VERSION:
-        raise ModelError(
-            f"{model}: trained on track features of version {fitted.feature_version}, this "
-            f"ecoseg computes version {FEATURE_VERSION}; re-train it with this ecoseg"
-        )
-
-
-def check_model_fits(fitted: SpeciesModel, store, calibration=None, model="model") -> None:
-    """Refuse a species model that cannot name the tracks of ``store`` for what the model
-    and the store alone say, before a track feature is measured or anything is written: a
-    model of another feature version than this ecoseg's (:func:`check_feature_version`), one
-    whose sizes are in other units than the store's will be (mm for a calibrated store, px
-    for one without), one of other features than the store's (network embeddings in one
-    only: :func:`~ecoseg.species.features.store_feature_names`; both
-    :meth:`~ecoseg.species.model.SpeciesModel.check_features`), or, in pixels, one of frames
-    of another scale (:meth:`~ecoseg.species.model.SpeciesModel.check_frame`).
-    :func:`classify` checks every store with it before measuring any, and ``ecoseg study``
-    before it saves a video's calibration into its store, so a refused run leaves the store
-    as it was.
-
-    Parameters
-    ----------
-    fitted : SpeciesModel
-        The model.
-    store : MaskStore, str or Path
-        The store it would name the tracks of.
-    calibration : dict, optional
-        The calibration its features will be measured with (``Calibration.to_dict()``);
-        ``{}``: none, in pixels; default: the store's own.
-    model : str or Path
-        The model as the refusal of another feature version names it (its file).
-
-    Raises
-    ------
-    ModelError
-        Naming the model (another feature version) or the store (other units, other
-        features, frames of another scale).
-
-    Examples
-    --------
-    >>> from ecoseg.species.features import FEATURE_NAMES
-    >>> from ecoseg.store import MaskStore
-    >>> store = MaskStore.create("memory://doc-fits", height=2, width=2, overwrite=True)
-    >>> X = np.eye(2, len(FEATURE_NAMES))
-    >>> m = SpeciesModel.fit(X, ["a", "b"], feature_names=FEATURE_NAMES, units="mm",
-    ...                      feature_version=FEATURE_VERSION)
-    >>> check_model_fits(m, store, {"mm_per_px": 0.5, "method": "scale"})
-    >>> check_model_fits(m, store)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ecoseg.species.model.ModelError: memory://doc-fits: the model was trained on calibrated ...
-    >>> m = SpeciesModel.fit([[0.0], [1.0]], ["a", "b"], feature_names=["emb_0"], units="mm",
-    ...                      feature_version=FEATURE_VERSION)
-    >>> check_model_fits(m, store, {"mm_per_px": 0.5})  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ecoseg.species.model.ModelError: memory://doc-fits: the store's track features (...) are ...
-    """
-    from ecoseg.store import opened_store
-
-    check_feature_version(fitted, model)
-    with opened_store(store) as s:  # the names and units as track_features will give them
-        cal = (s.calibration if calibration is None else calibration) or {}
-        units = "mm" if cal.get("mm_per_px") else "px"
-        fitted.check_features(store_feature_names(s), FEATURE_VERSION, str(s.path), units)
-        if units == "px":
-            fitted.check_frame(int(s.width), int(s.height), str(s.path))
-
-
-def _as_list(items) -> list:
-    if items is None:
-        return []
-    if isinstance(items, str | os.PathLike) or not isinstance(items, Sequence):
-        return [items]
-    return list(items)
-
-
-def _videos(videos, n: int, option: str = "videos (--video)") -> list:
-    """One video (or None) per store of ``n``; ``option``: the caller's keyword, spelled
-    ``keyword (--flag)`` (the CLI says the flag alone).
-
-    Examples
-    --------
-    >>> _videos(["a.mp4", "b.mp4", "c.mp4"], 2, "train_videos (--train-video)")
-    Traceback (most recent call last):
-    ...
-    ecoseg.errors.ConfigError: train_videos (--train-video): 3 videos given for 2 stores ...
-    """
-    videos = _as_list(videos)
-    if not videos:
-        return [None] * n
-    if len(videos) != n:
-        raise ConfigError(
-            f"{option}: {len(videos)} video{'s' * (len(videos) != 1)} given for {n} "
-            f"store{'s' * (n != 1)} (give one per store)"
-        )
-    return videos
-
-
-def training_rows(feats: TrackFeatures) -> tuple[np.ndarray, list[str]]:
-    """The reviewed, named tracks of one store's features: rows and species names."""
-    keep = np.array(
-        [r and c != "unknown" for r, c in zip(feats.reviewed, feats.classes)], bool
-    ).reshape(-1)
-    return feats.values[keep], [c for c, k in zip(feats.classes, keep) if k]
-
-
-def train_model(
-    stores,
-    *,
-    videos=None,
-    samples: int = 8,
-    C: float = 1.0,
-    progress: bool = False,
-) -> SpeciesModel:
-    """Fit a species model on the reviewed tracks of ``stores``.
-
-    Parameters
-    ----------
-    stores : path or sequence of paths (or MaskStores)
-        Stores with reviewed tracks (``ecoseg edit STORE --set-class ID=NAME``).
-    videos : path or sequence, optional
-        The video of each store (default: found from the store's provenance).
-    samples : int
-        Frames per track whose colours are measured.
-    C : float
-        Inverse L2 regularisation strength of the logistic regression.
-    progress : bool
-        Show progress bars.
-
-    Returns
-    -------
-    SpeciesModel
-
-    Raises
-    ------
-    ConfigError
-        Fewer than two species among the reviewed tracks.
-    VideoError
-        A store's video is not found (given with ``videos=``) or is not the store's.
-    """
-    return _train_model(stores, videos, samples, C, progress, "videos", "--video")
-
-
-def _train_model(
-    stores, videos, samples, C, progress, keyword: str, flag: str, cancel=None
-) -> SpeciesModel:
-    """:func:`train_model`, naming the keyword that gives the videos (``keyword``, ``flag``:
-    a caller's own, :func:`classify`'s ``train_videos`` and ``--train-video``) when their
-    number is not the stores' or one is not found."""
-    X, y, names, training, units, where = [], [], None, [], set(), []
-    stores = _as_list(stores)
-    video_option = f"{keyword}=... ({flag} PATH)"
-    for store, video in zip(stores, _videos(videos, len(stores), f"{keyword} ({flag})")):
-        feats = track_features(
-            store,
-            video,
-            samples=samples,
-            progress=progress,
-            video_option=video_option,
-            cancel=cancel,
-        )
-        if names is not None and feats.names != names:
-            raise ConfigError(
-                f"{feats.store}: its track features differ from the other training stores' "
-                "(network embeddings in some stores only?)"
-            )
-        names = feats.names
-        units.add(feats.units)
-        rows, labels = training_rows(feats)
-        X.append(rows)
-        y += labels
-        training.append(
-            {
-                "store": Path(str(feats.store)).name,
-                "sha256": store_sha256(store),
-                "tracks": len(labels),
-                "size": list(frame_size(store)),  # the scale of sizes in px
-            }
-        )
-        where.append(str(feats.store))
-    if names is None:
-        raise ConfigError("no training stores given (--train STORE...)")
-    if len(units) > 1:
-        raise ConfigError(
-            "some training stores are calibrated (sizes in mm) and some are not (px): "
-            "calibrate them alike (ecoseg measure --calibration)"
-        )
-    if units == {"px"}:  # sizes in pixels mean one thing only at one frame scale
-        for k, t in enumerate(training[1:], 1):
-            ratio, (w0, h0) = scale_ratio(t["size"], [training[0]["size"]])
-            if ratio is not None:
-                w, h = t["size"]
-                raise ConfigError(
-                    f"{where[k]}: its frames are {w}x{h} and those of {where[0]} {w0}x{h0}; "
-                    "uncalibrated stores (sizes in pixels) of footage of another scale cannot "
-                    "train one model: calibrate them (ecoseg measure --calibration)"
-                )
-    _warn_few(y, stores)
-    for group in case_clashes(y):  # two classes of the model for what is likely one species
-        warn(
-            f"{', '.join(str(s) for s in stores)}: reviewed class names "
-            f"{' and '.join(repr(g) for g in group)} differ only in letter case and train "
-            f"{len(group)} species; if they are one, name their tracks alike (ecoseg edit "
-            "STORE --set-class ID=NAME)",
-            ClassNameWarning,
-        )
-    try:
-        return SpeciesModel.fit(
-            np.concatenate(X) if X else np.zeros((0, len(names))),
-            y,
-            feature_names=names,
-            feature_version=FEATURE_VERSION,
-            C=C,
-            training=training,
-            units=units.pop(),
-            weights=feature_weights(names),
-        )
-    except ConfigError as exc:  # e.g. one species only: name the training stores
-        raise ConfigError(f"{', '.join(str(s) for s in stores)}: {exc}") from None
-
-
-def _warn_few(labels: list[str], stores: list) -> None:
-    """Warn of species learnt from fewer than FEW_TRACKS reviewed tracks (two species at least
-    are checked by the fit)."""
-    counts = Counter(labels)
-    few = sorted(c for c, n in counts.items() if n < FEW_TRACKS)
-    if len(counts) < 2 or not few:
-        return
-    listed = ", ".join(f"{c} {counts[c]}" for c in few)
-    warn(
-        f"{', '.join(str(s) for s in stores)}: species with fewer than {FEW_TRACKS} reviewed "
-        f"tracks ({listed}): the model names them, but its probabilities overstate what it "
-        "learnt from so few; review more tracks of each (ecoseg edit STORE --set-class ID=NAME)",
-        SpeciesModelWarning,
-    )
-
-
-def _warn_unknown_species(model: SpeciesModel, feats: TrackFeatures) -> None:
-    """Warn when a store's reviewed tracks name a species the model does not know: its other
-    tracks get the name of a species the model knows."""
-    known = set(model.classes)
-    missing: dict[str, int] = {}
-    for oid, cls, rev in zip(feats.ids, feats.classes, feats.reviewed):
-        if rev and cls != "unknown" and cls not in known:
-            missing.setdefault(cls, int(oid))
-    if not missing:
-        return
-    listed = ", ".join(f"{c!r} (track {t})" for c, t in sorted(missing.items()))
-    warn(
-        f"{feats.store}: its reviewed tracks name {listed}, which the model does not know (it "
-        f"names {', '.join(model.classes)}): unreviewed tracks of "
-        f"{'that species' if len(missing) == 1 else 'those species'} get one of its names; "
-        f"train on this store too (--train {feats.store})",
-        SpeciesModelWarning,
-    )
-
-
-def _warn_narrower(store, model: SpeciesModel, lost: Counter) -> None:
-    """Warn when tracks an earlier classification named (``lost``: their count by class) lose
-    names the model does not know."""
-    n = sum(lost.values())
-    if not n:
-        return
-    it = "them" if n > 1 else "it"
-    if len(lost) == 1:
-        named = f"the name {next(iter(lost))!r} an earlier classification gave {it}, a species"
-    else:
-        listed = ", ".join(f"{c!r} ({k})" for c, k in sorted(lost.items()))
-        named = f"the names {listed} an earlier classification gave them, species"
-    warn(
-        f"{store}: {n} track{'s' * (n > 1)} lose{'s' * (n == 1)} {named} the model does not "
-        f"know (it names {', '.join(model.classes)}); ecoseg edit {store} --undo gives {it} back",
-        NarrowerModelWarning,
-    )
-
-
-def _label(obj: dict, cls: str, p: float, threshold: float) -> dict:
-    obj = dict(obj)
-    if p >= threshold:
-        obj.update({"class": cls, "class_source": "classified"})
-        obj.pop("class_suggestion", None)
-    else:
-        obj.update({"class": "unknown", "class_source": "unknown", "class_suggestion": cls})
-    obj["class_probability"] = float(p)
-    obj["reviewed"] = False
-    return obj
 
 
 def classify(
@@ -555,11 +195,10 @@ def classify(
     >>> out[["object_id", "class", "class_source"]].values.tolist()
     [[3, 'red', 'classified'], [1, 'red', 'reviewed'], [2, 'blue', 'reviewed']]
     """
-    from ecoseg.species.review import open_for_edit, read_meta, record_classification
     from ecoseg.store import check_finished, opened_store
 
     check_cancel(cancel, "classify")
-    if not _as_list(stores):  # before training (and --save-model): an empty table said nothing
+    if not as_list(stores):  # before training (and --save-model): an empty table said nothing
         raise ConfigError("classify: no stores to classify (give at least one store)")
     if (train is None) == (model is None):
         raise ConfigError("give either training stores (--train) or a model file (--model)")
@@ -590,20 +229,20 @@ def classify(
     measured_with = calibration.to_dict() if calibration is not None else None
     if uncalibrated:
         measured_with = {}  # no mm per pixel: not the store's own
-    stores = _as_list(stores)
+    stores = as_list(stores)
     check_distinct_stores(stores, "classify")  # each would be classified (and logged) twice
-    store_videos = _videos(videos, len(stores))  # before training (and --save-model)
-    for store in [*stores, *_as_list(train)]:  # named before training and saving the model
+    store_videos = videos_for(videos, len(stores))  # before training (and --save-model)
+    for store in [*stores, *as_list(train)]:  # named before training and saving the model
         with opened_store(store) as opened:  # missing, or half rewritten by an interrupted edit
             check_finished(opened)
             if calibration is not None and store in stores:  # saved into it: refused as
                 calibration.check_frame(opened.width, opened.height, opened.path)  # measure
     if save_model is not None:
         check_model_output(save_model, overwrite)  # before any training
-        for store in [*stores, *_as_list(train)]:  # not among a store's chunks
+        for store in [*stores, *as_list(train)]:  # not among a store's chunks
             check_outside_store(save_model, store, "--save-model")
     if model is None:
-        fitted = _train_model(
+        fitted = train_model_for(
             train, train_videos, samples, 1.0, progress, "train_videos", "--train-video", cancel
         )
     elif isinstance(model, SpeciesModel):
@@ -635,63 +274,25 @@ def classify(
             cancel=cancel,
         )
         fitted.check_features(feats.names, FEATURE_VERSION, str(feats.store), feats.units)
-        _warn_unknown_species(fitted, feats)
+        warn_unknown_species(fitted, feats)
         names, probs = fitted.predict(feats.values)
         named.append(
             (store, feats, {int(i): (c, float(p)) for i, c, p in zip(feats.ids, names, probs)})
         )
     if save_model is not None:  # once every store is named: a refused store saves nothing
         fitted.save(save_model, overwrite=overwrite)
-    frames, changed, calibration_only = [], [], []
-    for store, feats, best in named:
-        with open_for_edit(store) as s:
-            calibration_before = s.calibration  # an undo of the classification puts it back
-            # the one its features were measured with; another stored is replaced, said as
-            # `ecoseg measure` says it (its own mm/px typed back too: a replay's record
-            # must be the calibration typed, so it is not kept as measure keeps it)
-            if calibration is not None:
-                warn_if_replaced(s, calibration)
-                calibration.save(s)
-            elif uncalibrated and s.calibration:
-                warn_if_replaced(s, None)
-                s.calibration = None
-            meta = read_meta(s)
-            objects, lost = [], Counter()  # lost: earlier classes this model cannot give
-            for obj in meta["objects"]:
-                oid = int(obj["id"])
-                # a guess, or nobody's (kept: a concept's track no person named, ``visual``)
-                keep = keep_visual and class_source(obj) == "concept"
-                if oid in best and not named_by_person(obj) and not keep:
-                    if class_source(obj) == "classified" and obj["class"] not in fitted.classes:
-                        lost[obj["class"]] += 1
-                    obj = _label(obj, *best[oid], float(threshold))
-                objects.append(obj)
-            record = {
-                "model_sha256": model_hash,
-                "classes": list(fitted.classes),
-                "threshold": float(threshold),
-                "feature_version": FEATURE_VERSION,
-                # whether tracks of a concept of exemplars alone were named: a record without
-                # it is of a classify before they were (a replay keeps them, ``kept_visual``)
-                "names_visual": not keep_visual,
-                # the calibration its features were measured with (None: in pixels), so a
-                # replay measures them alike (a study's may have changed since)
-                "calibration": s.calibration or None,
-                # the file it read (or saved), as given (or ``model_file``): a report's steps
-                # name it while it is still that model (:func:`ecoseg.report.reproduce.reproduce`)
-                **({"model_file": os.fspath(model_file)} if model_file is not None else {}),
-                "time": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
-            # one undoable entry, the calibration it saved included
-            entry = record_classification(s, objects, record, calibration_before)
-            _warn_narrower(feats.store, fitted, lost)
-            if entry is not None:
-                changed.append(str(feats.store))
-                if not entry["ids"]:
-                    calibration_only.append(str(feats.store))
-        frames.append(_queue(str(feats.store), objects, set(best)))
-    out = pd.concat(frames, ignore_index=True) if frames else _queue("", [], set())
-    out = _least_confident_first(out)  # over all stores
+    frames, changed, calibration_only = write_classifications(
+        named,
+        fitted,
+        model_hash,
+        threshold,
+        calibration=calibration,
+        uncalibrated=uncalibrated,
+        keep_visual=keep_visual,
+        model_file=model_file,
+    )
+    out = pd.concat(frames, ignore_index=True) if frames else queue_table("", [], set())
+    out = least_confident_first(out)  # over all stores
     out.attrs["model_sha256"] = model_hash
     out.attrs["stores"] = [str(feats.store) for _, feats, _ in named]  # also those without tracks
     out.attrs["changed"] = changed  # stores with an edit-log entry (tracks or calibration)
@@ -706,76 +307,3 @@ def _is_sha256(text) -> bool:
         and len(text) == 64
         and all(c in "0123456789abcdef" for c in text.lower())
     )
-
-
-def _queue(store: str, objects: list[dict], present: set[int]) -> pd.DataFrame:
-    rows = []
-    for o in objects:
-        if int(o["id"]) not in present:
-            continue
-        src = class_source(o)
-        p = o.get("class_probability")
-        rows.append(
-            {
-                "store": store,
-                "object_id": int(o["id"]),
-                "class": clean_class_name(o.get("class")),
-                "class_probability": float(p) if p is not None else np.nan,
-                "class_source": src,
-                "class_suggestion": clean_class_name(o.get("class_suggestion") or o.get("class")),
-                "reviewed": bool(o.get("reviewed", False)),
-            }
-        )
-    df = pd.DataFrame(
-        rows,
-        columns=[
-            "store",
-            "object_id",
-            "class",
-            "class_probability",
-            "class_source",
-            "class_suggestion",
-            "reviewed",
-        ],
-    )
-    return _least_confident_first(df)
-
-
-def _least_confident_first(df: pd.DataFrame) -> pd.DataFrame:
-    """Unreviewed before reviewed, then by probability, stable. No probability counts as 0
-    (a track nobody named, a concept's match), except for a class a person typed with the
-    prompt, which counts as 1 (as in the tables): it came first, above every model's guess,
-    so the queue's head asked the reviewer to check the names they had typed themselves."""
-    typed = (df["class_source"] == "prompt").to_numpy()
-    p = df["class_probability"].to_numpy(np.float64)
-    p = np.where(np.isnan(p), np.where(typed, 1.0, 0.0), p)
-    key = p + 2.0 * df["reviewed"].to_numpy()
-    return df.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
-
-
-def review_queue(store) -> pd.DataFrame:
-    """The tracks of a store, least confident first (what to review next).
-
-    Raises
-    ------
-    StoreError
-        The store is missing or malformed, or an interrupted ``ecoseg edit`` left it half
-        written (:func:`ecoseg.store.check_finished`: its tracks would be listed from half
-        rewritten labels).
-
-    Examples
-    --------
-    >>> import ecoseg, tempfile
-    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=3, size=(128, 72))
-    >>> review_queue(clip.truth).columns.tolist()[:3]
-    ['store', 'object_id', 'class']
-    """
-    from ecoseg.store import check_finished, opened_store, present_ids
-
-    present: set[int] = set()
-    with opened_store(store) as s:
-        check_finished(s)  # no queue from half an edit
-        n, step = s.n_frames, s.chunk_frames
-        for start in range(0, n, step):
-            present.update(present_ids(s.read_labels(start, min(start + step, n))).tolist())
-        return _queue(str(s.path), s.objects, present)

@@ -47,7 +47,9 @@ def test_an_old_classify_is_replayed_leaving_visual_tracks_as_they_were(tmp_path
     fresh = [shutil.copytree(store, tmp_path / "clip" / f"again{k}.zarr") for k in (1, 2)]
     with monkeypatch.context() as old:  # classify then: a concept's track was never named
         rule = lambda o: class_source_of(o) in ("prompt", "concept", "reviewed")  # noqa: E731
-        old.setattr(importlib.import_module("ecoseg.species.classify"), "named_by_person", rule)
+        old.setattr(
+            importlib.import_module("ecoseg.species._classify_write"), "named_by_person", rule
+        )
         classify(store, model=model, threshold=0.0)
     with MaskStore.open(store, mode="a") as s:  # its record as then: no names_visual
         meta = read_meta(s)

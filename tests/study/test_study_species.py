@@ -165,7 +165,7 @@ def test_a_classification_with_a_replaced_model_file_is_replayed_with_its_copy(
     shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("out"))
     (fresh / file).write_bytes(files[file])
     with monkeypatch.context() as later:  # replayed on another day
-        for name in ("ecoseg.species.classify", "ecoseg.species._edit_log"):
+        for name in ("ecoseg.species._classify_write", "ecoseg.species._edit_log"):
             later.setattr(importlib.import_module(name), "datetime", Later)
         assert run_steps(steps, fresh) == []
     same_results(root, fresh)
