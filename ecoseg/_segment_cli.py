@@ -118,9 +118,11 @@ def _run_segment(args) -> int:
 
 
 def _segment(args, prompts, options: dict) -> str:
-    """:func:`ecoseg.segment` with the command's options; prints and returns the store."""
+    """:func:`ecoseg.segment` with the command's options; prints and returns the store (and,
+    for a ``--resume`` of a store that was complete already, that nothing was left to do)."""
     from ecoseg.engine import segment
 
+    done = args.resume and _complete(args.out)
     out = segment(
         args.video,
         prompts,
@@ -132,8 +134,20 @@ def _segment(args, prompts, options: dict) -> str:
         progress=show_progress(args),
         **options,
     )
-    print(f"masks: {out}")
+    print(f"masks: {out}" + (" (complete already: nothing was left to do)" if done else ""))
     return out
+
+
+def _complete(out) -> bool:
+    """Whether ``out`` is a complete store (before a ``--resume``); False for anything else
+    (no store, not a store, damaged: the run says what)."""
+    from ecoseg.store import MaskStore
+
+    try:
+        with MaskStore.open(out) as store:
+            return store.complete
+    except Exception:
+        return False
 
 
 def _warn_fast_camera(out, video) -> None:

@@ -518,8 +518,9 @@ def params_dict(params: Any) -> dict[str, Any]:
 def check_new_store(out, resume: bool, overwrite: bool) -> None:
     """Refuse an existing output store unless ``resume`` or ``overwrite``, in one line; for the
     store of an interrupted run (a cell stopped with Ctrl-C, a killed ``ecoseg segment``) the
-    line also says that ``resume=True`` (``--resume``) continues it. A store named as another
-    kind of file (``masks.mp4``, ``masks.csv``) is refused, unless resumed
+    line also says that ``resume=True`` (``--resume``) continues it, with the command that
+    does, the run's recorded options included (:func:`ecoseg.store.rerun.resume_hint`). A store
+    named as another kind of file (``masks.mp4``, ``masks.csv``) is refused, unless resumed
     (:func:`ecoseg._paths.check_store_suffix`).
 
     Examples
@@ -532,7 +533,8 @@ def check_new_store(out, resume: bool, overwrite: bool) -> None:
     >>> check_new_store(path, resume=False, overwrite=False)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ecoseg.errors.StoreError: ...m.zarr: already exists; pass overwrite=True (--overwrite) to \
-replace it, or resume=True (--resume) to continue its interrupted run (0 frames stored)
+replace it, or resume=True (--resume) to continue its interrupted run (0 frames stored): \
+`ecoseg segment VIDEO -o ...m.zarr --resume` and the run's options
     """
     from ecoseg._paths import check_overwrite, check_store_suffix
     from ecoseg.errors import StoreError
@@ -548,15 +550,17 @@ replace it, or resume=True (--resume) to continue its interrupted run (0 frames 
         check_overwrite(out, resume or overwrite, error=StoreError)
     except StoreError as refusal:
         from ecoseg.store import MaskStore
+        from ecoseg.store.rerun import resume_hint
 
         try:
-            with MaskStore.open(out) as store:  # only to say how far its run came
+            with MaskStore.open(out) as store:  # only to say how far its run came, and how
                 complete, frames = store.complete, store.n_frames
+                command = resume_hint(store)
         except Exception:  # not a store (a video, a folder), or damaged: the plain refusal
             raise refusal from None
         if complete:
             raise
         raise StoreError(
             f"{refusal}, or resume=True (--resume) to continue its interrupted run "
-            f"({frames} frame{'' if frames == 1 else 's'} stored)"
+            f"({frames} frame{'' if frames == 1 else 's'} stored): {command}"
         ) from None

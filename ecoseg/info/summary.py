@@ -114,6 +114,10 @@ class StoreSummary:
     writer : str or None
         Who holds the store's writer lock now (a run still writing it: ``"process 4307 on
         host vm since ..."``); None where nobody does.
+    run_options : list of str or None
+        The options of the ``ecoseg segment`` run that made the store, as its provenance
+        records them (:func:`ecoseg.store.recorded_options`), which a ``--resume`` must be
+        given again; None for a store no such run made.
     """
 
     path: str
@@ -151,6 +155,7 @@ class StoreSummary:
     annotated_frames: dict[str, Any] | None = None
     photos: bool = False
     writer: str | None = None
+    run_options: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data: every attribute under its own name, always present.
@@ -166,19 +171,20 @@ class StoreSummary:
 
     @property
     def resume_command(self) -> str:
-        """The command that continues an interrupted ``ecoseg segment`` run into this store
-        (with the run's other options: resuming checks they are the same).
+        """The command that continues an interrupted ``ecoseg segment`` run into this store,
+        with the run's recorded options (:attr:`run_options`: resuming checks they are the
+        same).
 
         Examples
         --------
         >>> s = StoreSummary("out/m.zarr", 64, 48, 3, False, 0.1, 0.0, 0.07, 4, 0,
-        ...                  video_path="clips/reef 1.mp4")
+        ...                  video_path="clips/reef 1.mp4", run_options=["--engine", "classical"])
         >>> s.resume_command
-        "ecoseg segment 'clips/reef 1.mp4' -o out/m.zarr --resume"
+        "ecoseg segment 'clips/reef 1.mp4' -o out/m.zarr --resume --engine classical"
         """
         from ecoseg.store import resume_command
 
-        return resume_command(self.video_path, self.path)
+        return resume_command(self.video_path, self.path, self.run_options)
 
     @property
     def pending_note(self) -> str:
@@ -220,7 +226,8 @@ rewritten; run `ecoseg edit m.zarr --resume`
         if not self.complete and self.writer:  # its run is still at work: no resume yet
             state = f"INCOMPLETE: still being written ({self.writer}); wait for that run to finish"
         elif not self.complete:
-            state = f"INCOMPLETE: continue with {self.resume_command} and the run's options"
+            rest = " and the run's options" if self.run_options is None else ""
+            state = f"INCOMPLETE: continue with {self.resume_command}{rest}"
         span = "" if self.start_s is None else f" ({self.start_s:.3f} to {self.end_s:.3f} s)"
         time = f"{self.duration_s:.3g} s{span}, {self.chunk_frames} frames per chunk"
         if self.photos:  # its times are the images' indices 0, 1, 2, ...: it said "3 s"
@@ -455,6 +462,7 @@ def _summary(store: Any) -> StoreSummary:
     from ecoseg.report.read import read_video
     from ecoseg.species._edit_log import standing_edits
     from ecoseg.store.lock import live_writer
+    from ecoseg.store.rerun import recorded_options
 
     text = store.path
     try:
@@ -517,6 +525,7 @@ def _summary(store: Any) -> StoreSummary:
         annotated_frames=_annotated_frames(prov, info.n_frames, text),
         photos=prov.is_survey,
         writer=None if info.complete else live_writer(text),
+        run_options=recorded_options(prov),
     )
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "exif_change",
     "exif_upright",
     "folder_images",
+    "unnumbered_note",
     "image_names",
     "images_sha256",
     "legacy_survey",
@@ -121,6 +122,45 @@ def same_frame_twice(names: Sequence[str]) -> tuple[str, str] | None:
             return seen[stem], name
         seen[stem] = name
     return None
+
+
+def unnumbered_note(names: Sequence[str]) -> str | None:
+    """What a folder read as a video's frames (``names`` in frame order, :func:`image_names`)
+    says of images whose names carry no frame number, or None when every name has one (or
+    there is one image).
+
+    Such images are read in name order (a photo survey's are photographs, whose names are
+    free: it never asks); among numbered ones an unnumbered image (``cover.png``) is read as
+    a frame where its name sorts, shifting the frames after it.
+
+    Examples
+    --------
+    >>> print(unnumbered_note(["other.png", "reef A.png", "reef B.png", "reef C.png"]))
+    its images carry no frame numbers (other.png, reef A.png, reef B.png, ...), so they are \
+read as frames in name order
+    >>> print(unnumbered_note(["cover.png", "f_001.png", "f_002.png"]))
+    1 of its 3 images carries no frame number (cover.png), so it is read as a frame where its \
+name sorts (frame 0), among the numbered ones; move it out of the folder if it is no frame
+    >>> unnumbered_note(["f_001.png", "f_002.png"]) is None
+    True
+    """
+    bare = [(i, n) for i, n in enumerate(names) if not re.search(r"\d", os.path.splitext(n)[0])]
+    if not bare or len(names) < 2:
+        return None
+    shown = ", ".join(n for _, n in bare[:3]) + (", ..." if len(bare) > 3 else "")
+    if len(bare) == len(names):
+        return (
+            f"its images carry no frame numbers ({shown}), so they are read as frames in name order"
+        )
+    one = len(bare) == 1
+    at = ", ".join(str(i) for i, _ in bare[:3]) + (", ..." if len(bare) > 3 else "")
+    return (
+        f"{len(bare)} of its {len(names)} images carr{'ies' if one else 'y'} no frame number "
+        f"({shown}), so {'it is' if one else 'they are'} read as {'a frame' if one else 'frames'} "
+        f"where {'its name sorts' if one else 'their names sort'} (frame{'' if one else 's'} "
+        f"{at}), among the numbered ones; move {'it' if one else 'them'} out of the folder if "
+        f"{'it is no frame' if one else 'they are no frames'}"
+    )
 
 
 def image_names(folder: str | os.PathLike) -> list[str]:
@@ -463,6 +503,10 @@ class ImageFolderReader(VideoReader):
                 f"{gap[1]} and {gap[2]}); later frames would get wrong times"
             )
         self.files = [os.path.join(p, name) for name in names]
+        #: images without frame numbers, read in name order, in words (None: all numbered);
+        #: a run that reads the folder as a video's frames warns with it (:func:`as_reader`)
+        note = unnumbered_note(names)
+        self.order_note = f"{p}: {note}" if note is not None else None
         source, tag = _viewed(self.files[0])
         #: the first image with an EXIF orientation tag and its tag (None if none has one):
         #: the folder is read upright, and a store's provenance says so

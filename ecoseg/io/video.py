@@ -163,6 +163,10 @@ def probe_video(path: str | os.PathLike) -> tuple[int, int]:
 def as_reader(video: str | os.PathLike | VideoReader, *, fps: float | None = None) -> VideoReader:
     """``video`` as a reader: a path opened by :func:`open_video` (at ``fps``), a reader as it is.
 
+    The one opening of a video a run reads as frames (``segment``, ``import``): an image folder
+    whose names carry no frame numbers is said to be read in name order, once, with a
+    :class:`~ecoseg.io.VideoWarning` (:func:`ecoseg.io.folder.unnumbered_note`).
+
     Raises
     ------
     ecoseg.errors.VideoError
@@ -181,7 +185,14 @@ def as_reader(video: str | os.PathLike | VideoReader, *, fps: float | None = Non
 keeps its own rate (open a folder with open_video(folder, fps=...))
     """
     if not isinstance(video, VideoReader):
-        return open_video(video, fps=fps)
+        reader = open_video(video, fps=fps)
+        note = getattr(reader, "order_note", None)
+        if note is not None:  # an image folder with unnumbered names: said once, by its run
+            from ecoseg._warn import warn
+            from ecoseg.io._pyav import VideoWarning
+
+            warn(note, VideoWarning)
+        return reader
     if fps is not None:
         raise VideoError(
             f"{video.path}: fps applies to a video given by its path; this reader keeps its own "

@@ -69,6 +69,7 @@ from ecoseg.measure.regions import region_table
 from ecoseg.measure.tables import INCOMPLETE, TABLES, read_table
 from ecoseg.measure.tracks import TIME_COLUMNS, track_table
 from ecoseg.provenance import clean_class_name
+from ecoseg.store.rerun import resume_hint
 
 __all__ = [
     "TABLES",
@@ -138,24 +139,6 @@ def _writer(store) -> str | None:
     from ecoseg.store import live_writer
 
     return live_writer(store.location)
-
-
-def resume_hint(store) -> str:
-    """The command (and what to add) that continues ``store``'s unfinished run: the one tail
-    of every message about such a store (:func:`incomplete_note`, ``evaluate``'s refusal).
-
-    Examples
-    --------
-    >>> from ecoseg.store import MaskStore
-    >>> s = MaskStore.create("memory://doc-resume-hint", height=2, width=2, overwrite=True)
-    >>> print(resume_hint(s))
-    `ecoseg segment VIDEO -o memory://doc-resume-hint --resume` and the run's options
-    """
-    from ecoseg.store import resume_command
-
-    record = store.provenance_record.video
-    command = resume_command(record.path if record is not None else None, store.path)
-    return f"`{command}` and the run's options"
 
 
 def check_has_frames(store) -> range | list[int]:

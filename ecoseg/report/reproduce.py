@@ -4,7 +4,9 @@ Every setting a store's provenance records that shapes its masks goes into its c
 model, input size, checkpoint name, device, precision, direction, an image folder's frame rate
 (``--fps``, which times its frames), and the prompt file and
 engine settings as files the page offers for download (``<video>.prompts.json``,
-``<video>.params.json``), so the commands run as shown. A reviewed or classified store's edit
+``<video>.params.json``), so the commands run as shown (the options are
+:func:`ecoseg.store.segment_options`, the builder of the command that resumes a store too). A
+reviewed or classified store's edit
 log follows as ``ecoseg edit`` / ``ecoseg classify`` commands (:func:`review_steps`, in
 :mod:`ecoseg.report._replay` with the replay of a study's reviews).
 """
@@ -19,9 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._checks import number_text
-from ecoseg.io.folder import DEFAULT_FPS
 from ecoseg.measure.calibration import scale_text
-from ecoseg.provenance import RUN_ENGINES, ModelInfo
 from ecoseg.report._replay import (
     InputFile,
     calibration_arg,
@@ -30,6 +30,7 @@ from ecoseg.report._replay import (
     study_reviews,
 )
 from ecoseg.report.read import NOT_RECORDED, VideoInfo, store_names
+from ecoseg.store.rerun import rate_options, segment_options
 
 __all__ = [
     "Command",
@@ -44,9 +45,6 @@ __all__ = [
 
 #: where the commands of a page with a study run
 _BESIDE_STUDY = "in the folder that holds the study file (its text is below)"
-
-#: recorded parameters that are not settings of the engine (or that have their own flag)
-_NOT_SETTINGS = ("device", "fast")
 
 
 @dataclass(frozen=True)
@@ -224,50 +222,19 @@ def store_command(v: VideoInfo) -> Command:
     engine = prov.engine or "classical"
     if engine == "import":
         return Command(_import_command(v))
-    if engine not in RUN_ENGINES:
-        return Command(f"# {v.name}: made by {engine!r}; ecoseg has no command for it")
-    cmd = ["ecoseg", "segment", _q(v.video_shown), "-o", _q(v.store_shown), *_rate_flags(prov)]
-    if engine != "sam3-concepts":
-        cmd += ["--engine", engine]
-    params = {k: val for k, val in (prov.parameters or {}).items() if k not in _NOT_SETTINGS}
-    prompts = dict(prov.prompts or {})
     files: list[InputFile] = []
 
-    def attach(kind: str, data: dict, flag: str) -> None:
-        file = InputFile(f"{_file_stem(v.name)}.{kind}.json", json.dumps(data, indent=2) + "\n")
+    def shown(kind: str, value: Any) -> str:
+        if kind == "checkpoint":  # the page's readers have their own copy
+            return _q(Path(str(value)).name)
+        file = InputFile(f"{_file_stem(v.name)}.{kind}.json", json.dumps(value, indent=2) + "\n")
         files.append(file)
-        cmd.extend([flag, _q(file.name)])
+        return _q(file.name)
 
-    if engine != "classical":
-        cmd += _network_flags(prov)
-    if engine == "sam2":
-        auto = bool(prov.get("auto"))
-        if prompts.get("objects") or not auto:
-            attach("prompts", prompts, "--prompts")
-        if auto:
-            cmd.append("--auto")
-        if prov.get("backward") is False:
-            cmd.append("--forward-only")
-    elif engine == "sam3-concepts":
-        concepts = prompts.get("concepts") or []
-        if prompts.get("objects") or any(c.get("exemplars") for c in concepts):
-            attach("prompts", prompts, "--prompts")
-        else:
-            cmd += ["--concepts", *(_q(c["text"]) for c in concepts)]
-        # photo quadrats: one threshold, no tracking settings
-        if prov.is_survey:
-            threshold = params.pop("score_threshold", 0.5)
-            params = {}
-            if threshold != 0.5:
-                cmd += ["--score-threshold", f"{threshold:g}"]
-        every = params.pop("detect_every", 1)
-        if every != 1:
-            cmd += ["--detect-every", str(every)]
-        video = prov.video
-        if not prov.is_survey and video is not None and video.extra.get("image_folder"):
-            cmd.append("--as-video")  # an image folder tracked: a survey without it
-    if params:
-        attach("params", params, "--params")
+    flags = segment_options(replace(prov, engine=engine), shown)
+    if flags is None:
+        return Command(f"# {v.name}: made by {engine!r}; ecoseg has no command for it")
+    cmd = ["ecoseg", "segment", _q(v.video_shown), "-o", _q(v.store_shown), *flags]
     return Command(" ".join(cmd), tuple(files))
 
 
@@ -418,56 +385,18 @@ def measure_command(v: VideoInfo) -> str | None:
     )
 
 
-def _network_flags(prov) -> list[str]:
-    """Model, input size, checkpoint, weights, device and precision of a network's store."""
-    model = prov.model or ModelInfo()
-    default = "sam3" if prov.engine == "sam3-concepts" else "sam2.1-tiny"
-    flags = ["--model", str(model.variant or default)]
-    if model.image_size:
-        flags += ["--image-size", str(model.image_size)]
-    if model.checkpoint_path:
-        flags += ["--checkpoint", _q(Path(str(model.checkpoint_path)).name)]
-    elif model.pretrained is False:
-        flags.append("--random-weights")
-    parameters = prov.parameters or {}
-    if parameters.get("device"):
-        flags += ["--device", str(parameters["device"])]
-    if parameters.get("fast"):
-        flags.append("--fast")
-    return flags
-
-
 def _import_command(v: VideoInfo) -> str:
     """The ``ecoseg import`` command of a store made from another tool's annotation file."""
     record = v.provenance.get("import") or {}
     name = str(record.get("file") or "ANNOTATIONS")
     cmd = ["ecoseg", "import", _q(name), "--format", str(record.get("format") or "?")]
-    cmd += ["--video", _q(v.video_shown), "-o", _q(v.store_shown), *_rate_flags(v.provenance)]
+    cmd += ["--video", _q(v.video_shown), "-o", _q(v.store_shown), *rate_options(v.provenance)]
     if record.get("align", "index") != "index":
         cmd += ["--align", str(record["align"])]
     if record.get("first_frame") is not None:
         cmd += ["--first-frame", str(record["first_frame"])]
     sha = record.get("sha256") or "not recorded"
     return " ".join(cmd) + f"   # {name}: the annotation file with SHA-256 {sha}"
-
-
-def _rate_flags(prov) -> list[str]:
-    """``--fps N`` for a store made from an image folder timed at a rate other than the
-    default (a video file's rate is its own; a photo survey has none).
-
-    Examples
-    --------
-    >>> from ecoseg.provenance import Provenance
-    >>> folder = {"path": "timelapse", "fps": 1 / 3, "image_folder": True}
-    >>> _rate_flags(Provenance.from_dict({"video": folder}))
-    ['--fps', '0.3333333333333333']
-    >>> _rate_flags(Provenance.from_dict({"video": {"path": "v.mp4", "fps": 25.0}}))
-    []
-    """
-    video = prov.video
-    if video is None or not video.extra.get("image_folder") or video.fps in (None, DEFAULT_FPS):
-        return []
-    return ["--fps", number_text(video.fps)]
 
 
 def _synth_command(v: VideoInfo) -> str:

@@ -94,10 +94,10 @@ from ecoseg.store.layout import (
 from ecoseg.store.location import Location
 from ecoseg.store.lock import WriterLock, check_no_writer, live_writer, lock_path
 from ecoseg.store.maskstore import MaskStore
+from ecoseg.store.rerun import recorded_options, resume_command, resume_hint, segment_options
 from ecoseg.store.validation import (
     check_finished,
     present_ids,
-    resume_command,
     unfinished_edits,
     unfinished_note,
 )
@@ -128,7 +128,10 @@ __all__ = [
     "open_masks",
     "opened_store",
     "present_ids",
+    "recorded_options",
     "unfinished_edits",
     "resume_command",
+    "resume_hint",
+    "segment_options",
     "unfinished_note",
 ]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -16,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from ecoseg._checks import did_you_mean, short_repr
-from ecoseg._store_video import find_video
 from ecoseg._version import __version__
 from ecoseg.errors import CalibrationError, StoreError
 from ecoseg.provenance import OBJECT_SOURCES, ObjectRecord, Provenance
@@ -88,39 +86,6 @@ run `ecoseg edit out/m.zarr --resume`
         f"an interrupted `ecoseg edit` left {n} edit{'s' if n != 1 else ''} unfinished, so "
         f"the labels may be half rewritten; run `ecoseg edit {shlex.quote(str(path))} --resume`"
     )
-
-
-def resume_command(video: str | None, path: Any) -> str:
-    """The command that continues an interrupted ``ecoseg segment`` run into the store at
-    ``path`` (with the run's other options: resuming checks they are the same); one source
-    for ``ecoseg measure``'s warning and ``ecoseg info``.
-
-    Parameters
-    ----------
-    video : str or None
-        The video the store records; ``VIDEO`` stands for it when none is recorded. A
-        recorded absolute path that is not there is shown where
-        :func:`ecoseg._store_video.find_video` finds the video now (a folder moved or copied whole
-        with its stores and videos).
-    path : str or Path
-        The store. Both are quoted for a shell where they need it.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> resume_command("clips/reef 1.mp4", "out/m.zarr")
-    "ecoseg segment 'clips/reef 1.mp4' -o out/m.zarr --resume"
-    >>> resume_command(None, "m.zarr")
-    'ecoseg segment VIDEO -o m.zarr --resume'
-    """
-    if video and isinstance(path, str | os.PathLike) and os.path.isabs(video):
-        found = find_video(video, path)  # (where it is now: the folder moved)
-        video = str(found) if found is not None else video
-    shown = shlex.quote(video) if video else "VIDEO"
-    return f"ecoseg segment {shown} -o {shlex.quote(str(path))} --resume"
 
 
 def check_finished(store: Any) -> None:

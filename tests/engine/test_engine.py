@@ -38,7 +38,9 @@ def test_running_a_cell_again_after_ctrl_c_says_resume_continues_it(clip, tmp_pa
         ecoseg.segment(clip.video, out=out, progress=interrupt)
     message = (
         r"m\.zarr: already exists; pass overwrite=True \(--overwrite\) to replace it, or "
-        r"resume=True \(--resume\) to continue its interrupted run \(\d+ frames stored\)$"
+        r"resume=True \(--resume\) to continue its interrupted run \(\d+ frames stored\): "
+        r"`ecoseg segment \S+video\.mp4 -o \S+m\.zarr --resume --engine classical "
+        r"--params '\{.*\}'`$"
     )
     with pytest.raises(StoreError, match=message):
         ecoseg.segment(clip.video, out=out, progress=False)
