@@ -214,7 +214,11 @@ def add_classify(sub) -> None:
         help="stores with reviewed tracks to train on",
     )
     p.add_argument(
-        "--model", default=None, metavar="FILE", help="a saved species model (JSON) instead"
+        "--model",
+        default=None,
+        metavar="FILE",
+        help="a saved species model (JSON) instead; ecoseg:species_model.json: the one ecoseg "
+        "ships (ecoseg demo's)",
     )
     p.add_argument(
         "--model-sha256",

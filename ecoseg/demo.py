@@ -42,21 +42,19 @@ def _users_file(out: Path) -> Path | None:
 
 def species_model_path() -> Path:
     """The shipped species model (``data/species_model.json``; inside the wheel as
-    ``ecoseg/_species_model.json``).
+    ``ecoseg/_species_model.json``): :func:`ecoseg.species.model.shipped_model_file`. A
+    classification with it records it as ``ecoseg:species_model.json``
+    (:data:`~ecoseg.species.model.SHIPPED_MODEL`), the name ``ecoseg classify --model`` takes
+    for it.
 
     Examples
     --------
     >>> species_model_path().name
     'species_model.json'
     """
-    here = Path(__file__).resolve().parent
-    for path in (here / "_species_model.json", here.parent / "data" / "species_model.json"):
-        if path.is_file():
-            return path
-    raise ConfigError(
-        "the shipped species model is missing from this installation; regenerate it with "
-        "`python data/make_species_model.py`"
-    )
+    from ecoseg.species.model import shipped_model_file
+
+    return shipped_model_file()
 
 
 def run_demo(out: str | Path = "ecoseg-demo", *, overwrite: bool = False, progress=True) -> str:

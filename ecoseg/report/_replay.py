@@ -308,7 +308,11 @@ def recorded_models(log: list[dict]) -> dict[str, list[str]]:
     (``model_file``, as ``classify`` was given it) that is still that model (the file there
     has the recorded SHA-256), by the SHA-256: the steps name it rather than
     ``SPECIES_MODEL.json``. A path is tried as recorded (relative to the folder the report's
-    commands run in, as the stores and videos are).
+    commands run in, as the stores and videos are). The model ecoseg ships is named
+    ``ecoseg:species_model.json`` (:data:`~ecoseg.species.model.SHIPPED_MODEL`, which
+    ``classify --model`` takes), on any machine: by a record of that name, one of its path
+    here, or one of a file gone or changed (an older ecoseg recorded its path on the machine
+    it ran on) when the model ecoseg ships here has the recorded SHA-256.
 
     Examples
     --------
@@ -316,16 +320,18 @@ def recorded_models(log: list[dict]) -> dict[str, list[str]]:
     ...     {"model_sha256": "ab12", "model_file": "nowhere/species.json"}}])
     {}
     """
-    from ecoseg.species.model import is_model
+    from ecoseg.species.model import SHIPPED_MODEL, is_model, recorded_model_name
 
     found: dict[str, list[str]] = {}
     for entry in log:
         sha = _classified_by(entry)
         file = (entry.get("classification") or {}).get("model_file")
-        if sha is None or sha in found or not isinstance(file, str) or not file:
+        if sha is None or sha in found:
             continue
-        if is_model(file, sha):
-            found[sha] = ["--model", file]
+        if isinstance(file, str) and file and is_model(file, sha):
+            found[sha] = ["--model", recorded_model_name(file)]
+        elif is_model(SHIPPED_MODEL, sha):
+            found[sha] = ["--model", SHIPPED_MODEL]
     return found
 
 

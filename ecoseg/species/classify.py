@@ -44,7 +44,13 @@ from ecoseg.species._training import (
     videos_for,
 )
 from ecoseg.species.features import FEATURE_VERSION, track_features
-from ecoseg.species.model import ModelError, SpeciesModel, check_model_output
+from ecoseg.species.model import (
+    ModelError,
+    SpeciesModel,
+    check_model_output,
+    model_file_path,
+    recorded_model_name,
+)
 
 __all__ = [
     "NarrowerModelWarning",
@@ -86,7 +92,10 @@ def classify(
     train : path or sequence of paths, optional
         Stores whose reviewed tracks train the model (may include ``stores``).
     model : SpeciesModel or path, optional
-        A saved model instead of (or, with ``train``, never together with) training.
+        A saved model instead of (or, with ``train``, never together with) training;
+        ``"ecoseg:species_model.json"`` (:data:`~ecoseg.species.model.SHIPPED_MODEL`) is the
+        model ecoseg ships, which a classification's record names so by whatever path it was
+        given (its path is of one machine only).
     save_model : path, optional
         Write the trained model there (JSON; refuses to replace a file unless ``overwrite``).
     threshold : float
@@ -248,15 +257,16 @@ def classify(
     elif isinstance(model, SpeciesModel):
         fitted = model
     else:
-        fitted = SpeciesModel.load(model, model_bytes)
+        fitted = SpeciesModel.load(model_file_path(model), model_bytes)
     where = model if model is not None and not isinstance(model, SpeciesModel) else "model"
     for store in stores:  # before hours of features: what the model and the store say
         check_model_fits(fitted, store, measured_with, where)
     model_hash = fitted.to_dict()["sha256"]
-    if model_file is None:  # the file it read (or saved), as given
+    if model_file is None:  # the file it read (or saved), as given; the shipped model by name
         model_file = (
             save_model if model is None else None if isinstance(model, SpeciesModel) else model
         )
+        model_file = None if model_file is None else recorded_model_name(model_file)
     if model_sha256 is not None and model_hash != model_sha256.lower():
         raise ModelError(
             f"{where}: the species model of SHA-256 {model_hash}, expected {model_sha256.lower()}"

@@ -44,6 +44,7 @@ __all__ = [
     "MODEL_FORMAT",
     "MODEL_VERSION",
     "FEW_TRACKS",
+    "SHIPPED_MODEL",
     "ModelError",
     "SpeciesModel",
     "SpeciesModelWarning",
@@ -52,7 +53,10 @@ __all__ = [
     "is_model",
     "keep_copy",
     "payload_sha256",
+    "model_file_path",
+    "recorded_model_name",
     "scale_ratio",
+    "shipped_model_file",
 ]
 
 MODEL_FORMAT = "ecoseg-species-model"
@@ -168,6 +172,70 @@ def find_copy(folder: str | os.PathLike, sha256: str, name: str | None = None) -
     return None
 
 
+#: the name of the species model ecoseg ships (the one ``ecoseg demo`` classifies with): what
+#: ``classify --model`` takes for it and what a classification's record names it, so that a
+#: report's step runs on any machine with the same ecoseg (``--model-sha256`` checks the model)
+SHIPPED_MODEL = "ecoseg:species_model.json"
+
+
+def shipped_model_file() -> Path:
+    """The file of the species model ecoseg ships (``data/species_model.json`` of a source
+    checkout; inside the wheel ``ecoseg/_species_model.json``).
+
+    Raises
+    ------
+    ConfigError
+        The installation lacks it.
+
+    Examples
+    --------
+    >>> shipped_model_file().name
+    'species_model.json'
+    """
+    package = Path(__file__).resolve().parents[1]
+    for path in (package / "_species_model.json", package.parent / "data" / "species_model.json"):
+        if path.is_file():
+            return path
+    raise ConfigError(
+        "the shipped species model is missing from this installation; regenerate it with "
+        "`python data/make_species_model.py`"
+    )
+
+
+def model_file_path(model: str | os.PathLike) -> str | os.PathLike:
+    """The file a ``--model`` names: :data:`SHIPPED_MODEL` is the shipped model's
+    (:func:`shipped_model_file`), any other path is itself.
+
+    Examples
+    --------
+    >>> model_file_path("species.json")
+    'species.json'
+    >>> model_file_path(SHIPPED_MODEL) == shipped_model_file()
+    True
+    """
+    return shipped_model_file() if os.fspath(model) == SHIPPED_MODEL else model
+
+
+def recorded_model_name(model: str | os.PathLike) -> str:
+    """How a classification's record names the model file ``model`` (as given): the shipped
+    model's file, by whatever path, as :data:`SHIPPED_MODEL` (its path is of this machine
+    only), any other as given.
+
+    Examples
+    --------
+    >>> recorded_model_name("species.json")
+    'species.json'
+    >>> recorded_model_name(shipped_model_file()) == SHIPPED_MODEL
+    True
+    """
+    try:
+        if Path(model_file_path(model)).resolve() == shipped_model_file():
+            return SHIPPED_MODEL
+    except (ConfigError, OSError, RuntimeError):  # none shipped, or a path not resolvable
+        pass
+    return os.fspath(model)
+
+
 def is_model(path: str | os.PathLike, sha256: str) -> bool:
     """Whether the file ``path`` is the species model of SHA-256 ``sha256`` (its contents
     match the SHA-256 it records); False for a missing, unreadable or other file.
@@ -176,10 +244,12 @@ def is_model(path: str | os.PathLike, sha256: str) -> bool:
     --------
     >>> is_model("nowhere.json", "ab12")
     False
+
+    ``path`` may be :data:`SHIPPED_MODEL`, the model ecoseg ships.
     """
     try:
-        data = json.loads(Path(path).read_bytes())
-    except (OSError, ValueError):
+        data = json.loads(Path(model_file_path(path)).read_bytes())
+    except (OSError, ValueError, ConfigError):
         return False
     return isinstance(data, dict) and data.get("sha256") == sha256 == payload_sha256(data)
 
