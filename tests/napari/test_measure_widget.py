@@ -478,24 +478,13 @@ def test_cancel_stops_a_measurement_writing_nothing_and_measure_works_again(
     ``cancel`` does: no tables (those shown before, of the layer measured before, are
     cleared), nothing to export, and the next *Measure* measures anew. The widget had no
     Cancel: a long video measured to its end."""
-    import threading
-
     from ecoseg.measure import regions
 
     w = widget
     assert not w.cancel_btn.isEnabled()  # only while measuring
     _measure(w, qtbot)  # tables shown before
-    real, chunks = regions.region_stats, []
-    reached, pressed = threading.Event(), threading.Event()
-
-    def hooked(labels, *args, **kwargs):  # the worker's chunks; waits in the first one
-        chunks.append(len(labels))
-        if len(chunks) == 1:
-            reached.set()
-            pressed.wait(30)
-        return real(labels, *args, **kwargs)
-
-    monkeypatch.setattr(regions, "region_stats", hooked)
+    real = regions.region_stats
+    reached, pressed, chunks = _held_in_first_chunk(monkeypatch)
     w.measure_btn.click()
     assert w.cancel_btn.isEnabled() and not w.measure_btn.isEnabled()
     qtbot.waitUntil(reached.is_set, timeout=60_000)
