@@ -84,10 +84,7 @@ class Scene:
 
     @property
     def objects(self) -> list[dict]:
-        """Every organism's object record, ``{"id", "class", "source": "truth"}``.
-
-        :func:`~ecoseg.synth.synth` lists in the truth store only those a frame shows.
-        """
+        """Object table for a mask store: ``{"id", "class", "source": "truth"}``."""
         return [{"id": o.id, "class": o.cls, "source": "truth"} for o in self.organisms]
 
 
