@@ -162,7 +162,7 @@ def _summary(out: Path, tables, truth_tables, metrics, named=None) -> str:
                 "animal (counted above): " + ", ".join(f"{i} named {cls[i]}" for i in false)
             )
     lines += [
-        "  (species from the shipped model, data/species_model.json, trained on other synthetic",
+        "  (species from the shipped model, ecoseg:species_model.json, trained on other synthetic",
         "   seeds; the motion tracker finds what moves, so nearly static invertebrates go unseen)",
         "  tracks by class source: " + ", ".join(f"{k} {v}" for k, v in sorted(sources.items())),
         "",

@@ -117,7 +117,7 @@ def reproduce(
         videos = [replace(v, store_shown=_from_study_folder(v, study)) for v in videos]
     commands = [store_command(v) for v in videos]
     stores = " ".join(_q(v.store_shown) for v in videos)
-    steps = []
+    steps = [] if (note := _sample_note(videos)) is None else [note]
     for v, c in zip(videos, commands):
         steps.append(c.text)
         if (note := _missing_video_note(v, c.text)) is not None:
@@ -288,6 +288,39 @@ def _names_note(videos: list[VideoInfo]) -> str | None:
         f"{'it' if one else 'them'} after {'its store' if one else 'their stores'} ({theirs}): "
         f"rename the store{'' if one else 's'} {stores}, or make the page in Python with "
         f"ecoseg.report({{{pairs}}})"
+    )
+
+
+def _sample_note(videos: list[VideoInfo]) -> str | None:
+    """A comment before the commands where a video is ecoseg's bundled sample
+    (:func:`ecoseg.sample.sample`): the commands name it, and its ground truth, where ecoseg
+    is installed on this machine; ``ecoseg demo`` finds them on any machine.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from ecoseg.sample import sample
+    >>> print(_sample_note([SimpleNamespace(name="sample", video_path=sample().video)]))
+    # sample: ecoseg's bundled sample clip, named below where ecoseg is installed on this
+    machine; `ecoseg demo --out DIR` makes the demo's store and page of it on any machine
+    >>> _sample_note([SimpleNamespace(name="reef", video_path=Path("reef.mp4"))]) is None
+    True
+    """
+    from ecoseg.errors import ConfigError
+    from ecoseg.sample import sample
+
+    try:
+        bundled = sample().video.resolve()
+    except ConfigError:  # an installation without it: no store's video is it
+        return None
+    paths = [(v.name, getattr(v, "video_path", None)) for v in videos]
+    names = [name for name, path in paths if path and Path(path).resolve() == bundled]
+    if not names:
+        return None
+    return (
+        f"# {', '.join(names)}: ecoseg's bundled sample clip, named below where ecoseg is "
+        "installed on this machine; `ecoseg demo --out DIR` makes the demo's store and page "
+        "of it on any machine"
     )
 
 
