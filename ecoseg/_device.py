@@ -136,8 +136,8 @@ def unavailable(device: str | None) -> str | None:
     --------
     >>> unavailable("cpu"), unavailable("auto")
     (None, None)
-    >>> unavailable("tpu")
-    "unknown device 'tpu'; use auto, cpu, cuda, cuda:N or mps"
+    >>> unavailable("opencl")
+    "unknown device 'opencl'; use auto, cpu, cuda, cuda:N or mps"
     """
     device = device_name(device)
     if device is None or device in ("auto", "cpu"):
