@@ -299,11 +299,32 @@ class Review:
     def __repr__(self) -> str:
         return f"<Review {str(self._where)!r}: {len(self.objects)} objects, {len(self.log)} edits>"
 
-    def apply(self, edit: Edit, *, words: EditWords = python_words) -> dict | None:
+    def apply(self, edit: Edit, *, words: EditWords = python_words) -> dict | list[dict] | None:
         """Apply one :class:`~ecoseg.species.edits.Edit`; returns its log entry, None for a
         repeat that changes nothing (:class:`UnchangedEditWarning`) (a refusal names edits in
-        ``words``, as :func:`apply_edits`: by default the Review call)."""
+        ``words``, as :func:`apply_edits`: by default the Review call). An undo
+        (``Edit("undo")``) writes one ``undo`` entry per edit of the command it takes back,
+        so it returns a list of them, last edit first, each naming its edit in ``undoes``
+        (:meth:`undo` gives the same in words).
+
+        Examples
+        --------
+        >>> import ecoseg, tempfile
+        >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=3, size=(64, 48), n_fish=2,
+        ...                     n_invertebrates=0)
+        >>> r = Review(clip.truth)
+        >>> apply_edits(clip.truth, [Edit("reviewed", (1,)), Edit("reviewed", (2,))])[0]["n"]
+        1
+        >>> r.apply(Edit("delete", (1,)))["kind"]
+        'delete'
+        >>> r.apply(Edit("undo"))[0]["undoes"]
+        3
+        >>> [e["undoes"] for e in r.apply(Edit("undo"))]  # the command of two edits
+        [2, 1]
+        """
         entries = apply_edits(self._where, [edit], words=words)
+        if edit.kind == "undo":
+            return entries
         return entries[0] if entries else None
 
     def _edit(self, kind: str, *ids, **kwargs) -> Edit:
@@ -347,7 +368,7 @@ class Review:
         :class:`~ecoseg.species._undo_words.UndoneEdit` per edit, last first, in the words
         ``ecoseg edit --undo`` prints (``undid edit 2: set class of track 1 to wrasse (was:
         unknown)``)."""
-        entries = apply_edits(self._where, [Edit("undo")])
+        entries = self.apply(Edit("undo"))
         log = {e.get("n"): e for e in self.log}
         return [undone_edit(e, log, self._where) for e in entries]
 

@@ -78,6 +78,21 @@ def test_python_undo_of_a_command_gives_the_bytes_back(store3):
     assert [e.get("undoes") for e in r.log[4:]] == [4, 3, 2]  # last first
 
 
+def test_review_apply_of_an_undo_returns_every_entry_it_wrote(store3):
+    """``Review.apply(Edit("undo"))`` of a command of two edits (``--merge 1,2
+    --set-class 3=wrasse``) returns both undo entries, as the log holds them, last first (it
+    returned only the first, so a caller saw one of the two edits taken back)."""
+    path, _, _ = store3
+    before = classes(path)
+    apply_edits(path, [Edit("merge", (1, 2)), Edit("set_class", (3,), cls="wrasse")])
+    r = Review(path)
+    entries = r.apply(Edit("undo"))
+    assert entries == r.log[2:]
+    assert [(e["kind"], e["undoes"]) for e in entries] == [("undo", 2), ("undo", 1)]
+    assert classes(path) == before
+    assert r.apply(Edit("delete", (3,)))["kind"] == "delete"  # other edits: one entry
+
+
 def test_an_old_log_is_undone_an_entry_at_a_time(store3):
     """A log written before commands were numbered: each entry its own command; a command
     written since is still taken back whole."""
