@@ -210,7 +210,8 @@ def read_video(
         whose log has a split) and its merges made before two different names of one rank
         were refused or before names were ranked
         (:func:`ecoseg.species.review.refused_merges`,
-        :func:`~ecoseg.species.review.unmade_merges`: the merges' backup attributes) and its
+        :func:`~ecoseg.species.review.unmade_merges`, both from one reading of the merges'
+        backup attributes: :func:`~ecoseg.species.review.old_merges`) and its
         reviewed marks ``--reviewed`` refuses today
         (:func:`ecoseg.species.review.refused_reviews`: the marks' backup attributes) and
         its classifications that left exemplar-only concept tracks unnamed
@@ -225,10 +226,9 @@ def read_video(
     from ecoseg.species import edit_log
     from ecoseg.species.review import (
         kept_visual,
-        refused_merges,
+        old_merges,
         refused_reviews,
         unchecked_splits,
-        unmade_merges,
     )
     from ecoseg.store import MaskStore, check_finished, live_writer
 
@@ -263,8 +263,8 @@ def read_video(
         if "split" in kinds:
             info.unchecked_splits = unchecked_splits(store)
         if "merge" in kinds:
-            info.refused_merges = refused_merges(store)
-            info.unmade_merges = unmade_merges(store)
+            merges = old_merges(store)  # their backups read once for both lists
+            info.refused_merges, info.unmade_merges = merges.refused, merges.unmade
         if "reviewed" in kinds:
             info.refused_reviews = refused_reviews(store)
         if "classify" in kinds:

@@ -1,11 +1,11 @@
 """Edits of a store's log that today's rules refuse, made before ecoseg refused them, found
 so a report's reproduce steps can make them again as they were: splits that
 :func:`~ecoseg.species.edits.check_split` refuses or whose new part kept a person's name
-(:func:`unchecked_splits`, :func:`kept_names`), merges of two
-different names of one rank or made before names were ranked (:func:`refused_merges`,
-:func:`ranked_otherwise`), reviewed marks of an ``unknown`` track
-with a suggestion (:func:`refused_reviews`), and classifications that left the tracks of a
-concept of exemplars alone unnamed (:func:`kept_visual`)."""
+(:func:`unchecked_splits`, :func:`kept_names`), merges of two different names of one rank or
+made before names were ranked (:func:`refused_merges`, :func:`ranked_otherwise`; with
+:func:`unmade_merges`, judged once, :func:`old_merges`), reviewed marks of an ``unknown``
+track with a suggestion (:func:`refused_reviews`), and classifications that left the tracks
+of a concept of exemplars alone unnamed (:func:`kept_visual`)."""
 
 from __future__ import annotations
 
@@ -29,9 +29,11 @@ from ecoseg.species.edits import (
 )
 
 __all__ = [
+    "OldMerges",
     "UncheckedMergeWarning",
     "kept_names",
     "kept_visual",
+    "old_merges",
     "ranked_otherwise",
     "refused_merges",
     "refused_reviews",
@@ -205,7 +207,12 @@ def refused_merges(store) -> list[int]:
     >>> refused_merges(clip.truth)
     []
     """
-    found: list[int] = ranked_otherwise(store)
+    return _refused(store, _judged_merges(store))
+
+
+def _refused(store, judged: _JudgedMerges) -> list[int]:
+    """:func:`refused_merges` of a store whose merges ``judged`` judged."""
+    found = list(judged.ranked_otherwise)
     for n, objects, merge in _logged_with_objects(store, "merge"):
         try:
             if set_class_for_old_merge(objects, merge) is not None:  # the names clash
@@ -256,7 +263,11 @@ def unmade_merges(store) -> list[int]:
     >>> unmade_merges(clip.truth)
     []
     """
-    judged = _judged_merges(store)
+    return _unmade(_judged_merges(store))
+
+
+def _unmade(judged: _JudgedMerges) -> list[int]:
+    """:func:`unmade_merges` of the merges ``judged`` judged (warns of those it could not)."""
     for n, merge in judged.unjudged:
         warn(
             f"{judged.store}: edit log entry {n}, --merge {','.join(map(str, merge.ids))}, "
@@ -265,6 +276,32 @@ def unmade_merges(store) -> list[int]:
             UncheckedMergeWarning,
         )
     return judged.unmade
+
+
+@dataclass(frozen=True)
+class OldMerges:
+    """A store's merges a replay makes otherwise than ``--merge`` today (:func:`old_merges`)."""
+
+    #: the log numbers :func:`refused_merges` lists (replayed with ``--unchecked-merge``)
+    refused: list[int]
+    #: the log numbers :func:`unmade_merges` lists (replayed with ``--merge``, said so)
+    unmade: list[int]
+
+
+def old_merges(store) -> OldMerges:
+    """:func:`refused_merges` and :func:`unmade_merges` of a store, its merges judged once
+    (each alone reads every merge's backups again), with the same warnings as
+    :func:`unmade_merges`; what a report's reproduce steps ask for.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> old_merges(clip.truth)
+    OldMerges(refused=[], unmade=[])
+    """
+    judged = _judged_merges(store)
+    return OldMerges(_refused(store, judged), _unmade(judged))
 
 
 @dataclass(frozen=True)

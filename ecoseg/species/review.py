@@ -76,8 +76,10 @@ from ecoseg.species._edit_record import (
 )
 from ecoseg.species._edit_writes import apply_from_backup, record_classification, write_steps
 from ecoseg.species._old_edits import (
+    OldMerges,
     UncheckedMergeWarning,
     kept_visual,
+    old_merges,
     refused_merges,
     refused_reviews,
     unchecked_splits,
@@ -88,6 +90,7 @@ from ecoseg.species._undo_words import UndoneEdit, undone_edit
 __all__ = [
     "ATTR_KEY",
     "DroppedEditsWarning",
+    "OldMerges",
     "Review",
     "UnchangedEditWarning",
     "UncheckedMergeWarning",
@@ -97,6 +100,7 @@ __all__ = [
     "edit_log",
     "kept_visual",
     "log_lines",
+    "old_merges",
     "open_for_edit",
     "read_meta",
     "record_classification",

@@ -277,7 +277,7 @@ def test_the_old_edit_judges_run_only_for_a_log_with_their_kind_of_edit(tmp_path
 
     clip = synth(tmp_path / "clip", frames=4, size=(64, 48))
     judged, reads = [], []
-    for name in ("unchecked_splits", "refused_merges", "refused_reviews"):
+    for name in ("unchecked_splits", "old_merges", "refused_reviews"):
         real = getattr(review, name)
         monkeypatch.setattr(review, name, lambda s, n=name, f=real: judged.append(n) or f(s))
     attrs = ReadingMixin.attrs
@@ -291,7 +291,7 @@ def test_the_old_edit_judges_run_only_for_a_log_with_their_kind_of_edit(tmp_path
     edit.merge(first["id"], second["id"])
     judged.clear()
     info = read_video("clip", str(clip.truth), "clip/truth.zarr")
-    assert judged == ["refused_merges"]
+    assert judged == ["old_merges"]
     assert info.refused_merges == review.refused_merges(clip.truth)
     assert read_video("clip", str(clip.truth), "c", judge_splits=False).refused_merges == []
 

@@ -312,6 +312,39 @@ def test_a_merge_neither_rule_makes_is_listed_apart(tmp_path, monkeypatch):
     assert (refused_merges(path), unmade_merges(path)) == ([], [2])
 
 
+@pytest.mark.parametrize("rule", ["unranked", "neither"])
+def test_a_report_judges_a_stores_merges_once(tmp_path, monkeypatch, rule):
+    """``read_video`` asked ``refused_merges`` and ``unmade_merges`` in turn, and each read
+    every merge's backups (``_judged_merges``) again: twice per store. It now asks
+    ``old_merges``, which judges them once and gives both lists, the same as the two
+    functions give alone."""
+    import ecoseg.species._old_edits as old_edits
+    import ecoseg.species.edits
+    from ecoseg.provenance import clean_class_name
+    from ecoseg.report.read import read_video
+    from ecoseg.species.review import refused_merges, unmade_merges
+
+    path = tmp_path / "m.zarr"
+    store_with(path, {1: GUESS})
+    assert main(["edit", str(path), "--set-class", "2=grouper"]) == 0
+    if rule == "unranked":
+        _merge_as_before_names_were_ranked(monkeypatch, path, 1, 2)
+    else:  # an ecoseg between the two rules (see the test above)
+        with monkeypatch.context() as old:
+            old.setattr(
+                ecoseg.species.edits, "_persons_name", lambda o: (0, clean_class_name(o["class"]))
+            )
+            assert main(["edit", str(path), "--merge", "1,2"]) == 0
+    alone = (refused_merges(path), unmade_merges(path))
+    assert alone == ([2], []) if rule == "unranked" else ([], [2])
+    judged = []
+    real = old_edits._judged_merges
+    monkeypatch.setattr(old_edits, "_judged_merges", lambda s: judged.append(s) or real(s))
+    info = read_video("m", str(path), "m")
+    assert len(judged) == 1
+    assert (info.refused_merges, info.unmade_merges) == alone
+
+
 @pytest.mark.parametrize("gone", [None, 2, 3], ids=["kept", "its-backup", "next-backup"])
 def test_a_merge_whose_backups_are_gone_is_replayed_with_one_warning(tmp_path, monkeypatch, gone):
     """An old merge (entry 2, judged on its backup and on the next entry's, 3) whose backups
