@@ -491,7 +491,11 @@ def cli_words(text: str) -> str:
 
 @contextlib.contextmanager
 def one_line_warnings() -> Iterator[None]:
-    """Within: ecoseg's own warnings print as one ``ecoseg: warning: ...`` line on stderr.
+    """Within: ecoseg's own warnings print as one ``ecoseg: warning: ...`` line on stderr,
+    through tqdm's ``write`` where tqdm is loaded: a progress bar drawn there (``ecoseg
+    batch``'s, a video's frames) is cleared for the line and drawn again below it, as the
+    commands' own progress lines are; a plain print went on from the bar's text and left it
+    cut ('ecoseg batch:  50%|#####     | 1/2ecoseg: warning: ...').
 
     Other libraries' warnings print as Python prints them.
 
@@ -509,7 +513,12 @@ def one_line_warnings() -> Iterator[None]:
 
     def show(message, category, filename, lineno, file=None, line=None):
         if category.__module__.split(".")[0] == "ecoseg":
-            print(f"ecoseg: warning: {cli_words(one_line(message))}", file=sys.stderr)
+            line = f"ecoseg: warning: {cli_words(one_line(message))}"
+            tqdm = sys.modules.get("tqdm")  # no bar was drawn unless tqdm was imported
+            if tqdm is None:
+                print(line, file=sys.stderr)
+            else:
+                tqdm.tqdm.write(line, file=sys.stderr)
         else:
             shown(message, category, filename, lineno, file, line)
 

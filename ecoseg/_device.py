@@ -24,25 +24,37 @@ DEVICE_CHOICES = "auto, cpu, cuda, cuda:N or mps"
 
 _ONE_GPU = re.compile(r"cuda:\d+")
 
+#: torch's names of the one CPU (any index: torch puts ``cpu:N`` on the CPU) and of the one
+#: Apple GPU (``mps:0``): the devices ``cpu`` and ``mps``
+_ONE_OF_ONE = re.compile(r"(cpu):\d+|(mps):0+")
+
 
 def device_name(device):
     """``device`` in the spelling of :data:`DEVICES` when it is text in any case (``"CPU"``,
-    ``"CUDA:1"``: torch knows only lower case, so these were unknown devices); anything
-    else as it is, for the checks to name.
+    ``"CUDA:1"``: torch knows only lower case, so these were unknown devices), torch's
+    ``cpu:N`` and ``mps:0`` as ``cpu`` and ``mps`` (the one CPU, the one Apple GPU: what
+    torch runs them on); anything else as it is, for the checks to name.
 
     Examples
     --------
     >>> device_name("CPU"), device_name("Cuda:1"), device_name(None)
     ('cpu', 'cuda:1', None)
+    >>> device_name("cpu:0"), device_name("MPS:0"), device_name("mps:1")
+    ('cpu', 'mps', 'mps:1')
     """
-    return device.lower() if isinstance(device, str) else device
+    if not isinstance(device, str):
+        return device
+    name = device.lower()
+    one = _ONE_OF_ONE.fullmatch(name)
+    return (one[1] or one[2]) if one else name
 
 
 def check_device_name(device, setting: str | None = None):
     """``device`` in the spelling of :data:`DEVICES` (or ``cuda:N``), in any case; the one
     rule of which names are devices, for ``segment``, ``batch``, a study file and ``--device``
     alike (whether this machine has the device is :func:`unavailable`'s question). None is
-    None (auto); a ``torch.device`` is taken by its name.
+    None (auto); a ``torch.device`` is taken by its name; torch's ``cpu:N`` and ``mps:0`` are
+    ``cpu`` and ``mps`` (:func:`device_name`), as ``ecoseg.segment`` took them before stop 61.
 
     Parameters
     ----------
@@ -58,8 +70,8 @@ def check_device_name(device, setting: str | None = None):
 
     Examples
     --------
-    >>> check_device_name("CUDA:1"), check_device_name(None)
-    ('cuda:1', None)
+    >>> check_device_name("CUDA:1"), check_device_name("cpu:0"), check_device_name(None)
+    ('cuda:1', 'cpu', None)
     >>> check_device_name("cdua")
     Traceback (most recent call last):
     ...

@@ -116,7 +116,13 @@ def run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
         if progress:
             bar.write(f"ecoseg batch: {redact_text(msg)}", file=sys.stderr)
 
+    # each video's warnings said so far: an attempt's are said before its retry or failure
+    # line (they often tell why it failed), and a retry's that an earlier attempt said are not
+    # said again (a warning that differs is)
+    said: dict[str, set] = {name: set() for name, _, _ in jobs}
+
     def retry(name: str, attempt: int, exc: BaseException) -> None:
+        say_warnings(exc, said[name])
         say(f"{name}: attempt {attempt} failed ({error_text(exc)}), retrying")
 
     try:
@@ -125,6 +131,8 @@ def run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
         ):
             row = rows[name]
             row["attempts"] = attempts
+            # said here, naming the video: not in the worker's stderr
+            say_warnings(result if error is None else error, said[name])
             if isinstance(error, Cancelled):  # (not retried) what it stored is kept
                 row.update(status="failed", error=CANCELLED, frames=_held(stores[name]))
                 say(f"{name}: cancelled with {row['frames']} frames stored")
@@ -158,8 +166,6 @@ def run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
             else:
                 row.update(status="done", frames=result["frames"], seconds=result["seconds"])
                 frames_done += result["frames"]
-            if error is None:  # said here, naming the video: not in the worker's stderr
-                say_warnings(result)
             elapsed = time.perf_counter() - t0
             bar.set_postfix_str(f"{frames_done / elapsed:.1f} frames/s", refresh=False)
             bar.update(1)

@@ -204,7 +204,7 @@ def run_job(job: Job) -> dict[str, Any]:
         ``"warnings"`` are ecoseg's warnings of the run, not issued where it ran (a worker
         process or thread) but kept (:func:`ecoseg._warn.recorded`) as ``(message,
         category)``, each message naming the video (:func:`say_warnings` issues them); a
-        failed run's are dropped with it.
+        failed run's go with its error, as its ``ecoseg_warnings`` (they often tell why).
 
     Raises
     ------
@@ -228,17 +228,53 @@ def run_job(job: Job) -> dict[str, Any]:
 
     read: list[str] = []  # the file segment() read: the video, or a URL's temporary copy
     with recorded() as kept:
-        result = _run_job(job, read)
+        try:
+            result = _run_job(job, read)
+        except BaseException as exc:
+            if kept:  # (they often tell why it failed: they go with the error)
+                exc.ecoseg_warnings = [(_naming(job, read, m), c) for m, c in kept]
+            raise
     result["warnings"] = [(_naming(job, read, message), category) for message, category in kept]
     return result
 
 
-def say_warnings(result: Mapping[str, Any]) -> None:
-    """Issue, in this process and thread, the warnings :func:`run_job` kept in ``result``
-    (each names its video): the ``ecoseg`` command prints each as one line."""
+def say_warnings(outcome: Mapping[str, Any] | BaseException, said: set | None = None) -> None:
+    """Issue, in this process and thread, the warnings :func:`run_job` kept (each names its
+    video): the ``ecoseg`` command prints each as one line.
+
+    Parameters
+    ----------
+    outcome : dict or BaseException
+        What :func:`run_job` returned, or the error it raised (a failed run's warnings, which
+        often tell why it failed, go with its error as ``ecoseg_warnings``).
+    said : set, optional
+        The ``(message, category)`` already said of this video (by an earlier attempt):
+        those are not said again, and those said now are added.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> error = OSError("a.zarr: disk full")
+    >>> error.ecoseg_warnings = [("a.mp4: the camera moved too fast", UserWarning)]
+    >>> said = set()
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     say_warnings(error, said)
+    ...     say_warnings(error, said)  # (a retry that warned the same)
+    >>> [str(w.message) for w in caught]
+    ['a.mp4: the camera moved too fast']
+    """
     from ecoseg._warn import warn
 
-    for message, category in result.get("warnings", ()):
+    if isinstance(outcome, BaseException):
+        kept = getattr(outcome, "ecoseg_warnings", ())
+    else:
+        kept = outcome.get("warnings", ())
+    for message, category in kept:
+        if said is not None:
+            if (message, category) in said:
+                continue
+            said.add((message, category))
         warn(message, category)
 
 

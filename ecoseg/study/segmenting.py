@@ -171,8 +171,10 @@ def segment_videos(
             try:  # (not segment_task: run_study checked this machine for it up front)
                 say_warnings(run_job(_job(video, store, resume, progress, cancel)))
             except Cancelled as exc:
+                say_warnings(exc)  # (a failed video's too: they often tell why)
                 raise study_cancelled(exc, places[video.name][""]) from None
             except EcosegError as exc:
+                say_warnings(exc)
                 raise_in_study(exc, places[video.name][""])
             finished(video)
         return
@@ -198,12 +200,13 @@ def segment_videos(
     ) as client:
         stopped = {}
         for name, _attempts, result, error in run_tasks(client, segment_task, tasks):
+            # here, naming the video: not in the worker's stderr (a failed video's too)
+            say_warnings(result if error is None else error)
             if isinstance(error, Cancelled):  # the others stop too: their stores flushed
                 stopped[name] = error
                 continue
             if error is not None:
                 raise_in_study(error, places[name][""])
-            say_warnings(result)  # here, naming the video: not in the worker's stderr
             finished(by_name[name])
             log(f"segment {name}: done")
         if stopped:  # named after the first in the study (they come back in any order)

@@ -5,6 +5,7 @@ Python's two lines naming a line of Dask ('.../dask/_task_spec.py:768: FastCamer
 
 from __future__ import annotations
 
+import sys
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -85,3 +86,89 @@ def test_cli_batch_on_a_process_cluster_prints_one_line_naming_the_video(pans, t
     assert len(lines) == 1, err
     assert lines[0].startswith(f"ecoseg: warning: {fast}: the camera moved")
     assert "FastCameraWarning" not in err and "_task_spec" not in err
+
+
+ATTEMPTS: list[str] = []
+
+
+@pytest.fixture
+def warns_then_fails(monkeypatch):
+    """``segment`` warns about its video (each attempt the same, or each its own with
+    ``"differ"`` in the video's name), then fails: a storage error (retried), or a video it
+    cannot read (``"broken"`` in the name: not retried)."""
+    from ecoseg._warn import warn
+    from ecoseg.errors import StoreError, VideoError
+
+    ATTEMPTS.clear()
+
+    def segment(video, prompts=None, **kwargs):
+        ATTEMPTS.append(video)
+        again = f" (attempt {ATTEMPTS.count(video)})" if "differ" in video else ""
+        warn(f"{video}: the camera moved too fast{again}", FastCameraWarning)
+        if "broken" in video:
+            raise VideoError(f"{video}: not a readable video")
+        raise StoreError(f"{kwargs['out']}: the disk is full")
+
+    monkeypatch.setattr(ecoseg.engine, "segment", segment)
+
+
+def _videos(folder, *names) -> list[str]:
+    for name in names:
+        (folder / name).write_bytes(f"{name}: not read (segment is replaced)".encode())
+    return [str(folder / name) for name in names]
+
+
+def test_a_failed_run_s_warnings_go_with_its_error(warns_then_fails, tmp_path):
+    import pickle
+
+    (video,) = _videos(tmp_path, "same.mp4")
+    with pytest.raises(ecoseg.errors.StoreError) as failed:
+        run_job(_job(video, tmp_path / "same.zarr"))
+    again = pickle.loads(pickle.dumps(failed.value))  # (from a worker process)
+    assert again.ecoseg_warnings == [(f"{video}: the camera moved too fast", FastCameraWarning)]
+
+
+def test_batch_says_a_failed_video_s_warnings_once_per_warning(warns_then_fails, tmp_path):
+    """A failed video's warnings were dropped with it; now each is said once, naming the
+    video, whatever the attempts (a retry's warning that differs is said too)."""
+    same, differ, broken = _videos(tmp_path, "same.mp4", "differ.mp4", "broken.mp4")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        summary = batch(
+            [same, differ, broken],
+            tmp_path / "out",
+            scheduler=ThreadPoolExecutor(2),
+            retries=2,
+            progress=False,
+        )
+    assert summary["status"].tolist() == ["failed"] * 3
+    assert summary["attempts"].tolist() == [3, 3, 1]  # (a video it cannot read: not retried)
+    said = _fast_camera(caught)
+    assert said.count(f"{same}: the camera moved too fast") == 1
+    assert f"{broken}: the camera moved too fast" in said
+    assert [m for m in said if m.startswith(differ)] == [
+        f"{differ}: the camera moved too fast (attempt {n})" for n in (1, 2, 3)
+    ]
+    assert len(said) == 5
+
+
+def test_cli_batch_says_a_failed_video_s_warning_through_its_bar(
+    warns_then_fails, tmp_path, capsys, monkeypatch
+):
+    """The warning line comes before the video's failure line, each on a line of its own: it
+    was printed past the progress bar's text ('...| 0/1 [00:00<?, ?video/s]ecoseg: warning:
+    ...'), not through the bar (tqdm's write), as the command's own lines are."""
+    from ecoseg.cli import main
+
+    def threads(*args, **kwargs):  # (segment is replaced in this process only)
+        return batch(*args, **{**kwargs, "scheduler": ThreadPoolExecutor(1)})
+
+    monkeypatch.setattr(sys.modules["ecoseg.batch"], "batch", threads)
+    (broken,) = _videos(tmp_path, "broken.mp4")
+    capsys.readouterr()
+    assert main(["batch", broken, "-o", str(tmp_path / "out")]) != 0  # (a video failed)
+    shown = [line.split("\r")[-1] for line in capsys.readouterr().err.split("\n")]
+    warned = [i for i, line in enumerate(shown) if "camera moved" in line]
+    failed = [i for i, line in enumerate(shown) if line.startswith("ecoseg batch: broken")]
+    assert len(warned) == 1 and len(failed) == 1 and warned[0] < failed[0], shown
+    assert shown[warned[0]] == f"ecoseg: warning: {broken}: the camera moved too fast"
