@@ -46,11 +46,9 @@ class SynthResult:
         Number of frames, (width, height), frame rate.
     objects : pandas.DataFrame
         One row per organism: id, class, kind, length_px, length_mm, depth, frames_visible,
-        first_frame, last_frame (-1 when never visible: such an organism is in the truth's
-        object table too, with no pixel in any frame).
+        first_frame, last_frame (-1 when never visible).
     maxn : dict of str to int
-        MaxN per class in the truth: the most individuals of the class visible in one frame
-        (0 for a class no frame shows).
+        MaxN per class in the truth: the most individuals of the class visible in one frame.
 
     Examples
     --------
