@@ -445,7 +445,7 @@ def summary(path: Any) -> StoreSummary:
     >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=6, size=(64, 48))
     >>> s = summary(clip.truth)
     >>> s.frames, (s.width, s.height), s.complete, s.engine, s.objects
-    (6, (64, 48), True, 'truth', 8)
+    (6, (64, 48), True, 'truth', 6)
     >>> s.video, s.calibration["mm_per_px"]
     ('video.mp4', 25.0)
     """

@@ -195,11 +195,11 @@ def log_lines(log: Sequence[dict]) -> list[str]:
     >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48), n_fish=2,
     ...                     n_invertebrates=0)
     >>> r = Review(clip.truth)
-    >>> r.delete(2)
+    >>> r.delete(1)
     >>> _ = r.undo()
     >>> for line in log_lines(r.log):
     ...     print(line)
-    1  delete of track 2  (undone by edit 2)
+    1  delete of track 1  (undone by edit 2)
     2  undid edit 1
 
     A log as a list of entries:

@@ -10,12 +10,10 @@ an organism's id exactly where that organism was painted and not covered by a ne
 ids never change during a clip (also when an animal leaves and comes back).
 
 :func:`synth` writes the clip as H.264 ``video.mp4`` and the truth as a mask store
-``truth.zarr`` (the engines' layout) with the calibration used. Its object table lists every
-organism of the scene, also one that no frame shows (every other fish starts outside the view,
-and a short clip can end before it swims in, or it stays behind nearer ones): such an object has
-no pixel and score 0 in every frame, so ``ecoseg info`` counts it and ``ecoseg evaluate`` does
-not score it (its ``truth_objects`` are the objects with pixels). :func:`synth_frames` renders
-in memory, without files.
+``truth.zarr`` (the engines' layout) with the calibration used. The truth's objects are the
+organisms that at least one frame shows: an animal that stays off-frame, or behind nearer ones,
+for the whole clip has no pixel to count or score, so it is not listed (its id is skipped).
+:func:`synth_frames` renders in memory, without files.
 
 The package's modules, in the order a clip is made: :mod:`~ecoseg.synth.species` (classes,
 sizes, colours), :mod:`~ecoseg.synth.camera` (the camera's path), :mod:`~ecoseg.synth.reef`

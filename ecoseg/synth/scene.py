@@ -84,7 +84,10 @@ class Scene:
 
     @property
     def objects(self) -> list[dict]:
-        """Object table for a mask store: ``{"id", "class", "source": "truth"}``."""
+        """Every organism's object record, ``{"id", "class", "source": "truth"}``.
+
+        :func:`~ecoseg.synth.synth` lists in the truth store only those a frame shows.
+        """
         return [{"id": o.id, "class": o.cls, "source": "truth"} for o in self.organisms]
 
 

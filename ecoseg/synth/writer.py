@@ -45,18 +45,18 @@ class SynthResult:
     frames, size, fps
         Number of frames, (width, height), frame rate.
     objects : pandas.DataFrame
-        One row per organism: id, class, kind, length_px, length_mm, depth, frames_visible,
-        first_frame, last_frame (-1 when never visible: such an organism is in the truth's
-        object table too, with no pixel in any frame).
+        One row per object of the truth store, in its order: id, class, kind, length_px,
+        length_mm, depth, frames_visible, first_frame, last_frame. An organism of the scene
+        that no frame shows (it stays off-frame, or behind nearer ones, the whole clip) is in
+        neither: the truth lists the animals a viewer could count, and its id is skipped.
     maxn : dict of str to int
-        MaxN per class in the truth: the most individuals of the class visible in one frame
-        (0 for a class no frame shows).
+        MaxN per class in the truth: the most individuals of the class visible in one frame.
 
     Examples
     --------
     >>> import tempfile
     >>> synth(tempfile.mkdtemp(), frames=3, size=(48, 32))  # doctest: +ELLIPSIS
-    <SynthResult '.../video.mp4' + '.../truth.zarr': 3 frames of 48x32 at 30 fps, 8 organisms>
+    <SynthResult '.../video.mp4' + '.../truth.zarr': 3 frames of 48x32 at 30 fps, 6 objects>
     """
 
     video: Path
@@ -72,7 +72,7 @@ class SynthResult:
         w, h = self.size
         return (
             f"<SynthResult {str(self.video)!r} + {str(self.truth)!r}: {self.frames} frames of "
-            f"{w}x{h} at {self.fps:g} fps, {len(self.objects)} organisms>"
+            f"{w}x{h} at {self.fps:g} fps, {len(self.objects)} objects>"
         )
 
 
@@ -205,13 +205,16 @@ def synth(
         height=scene.height,
         width=scene.width,
         chunk_frames=int(chunk_frames),
-        objects=scene.objects,
         provenance=provenance,
         calibration=calibration,
         overwrite=overwrite,
     )
+    objects = scene.objects  # the organisms' records, listed in the store once visible
     column = {o.id: k for k, o in enumerate(scene.organisms)}
     visible = np.zeros((scene.frames, len(column)), bool)
+    # an organism becomes an object of the truth with the first frame that shows it (ids
+    # sorted within a chunk), so one never visible is not listed: its truth would have no pixel
+    listed: list[int] = []  # columns of ``visible`` in the store's object order
     tmp = video_path.with_name(video_path.name + ".partial")
     try:
         with av.open(str(tmp), "w", format="mp4") as container:
@@ -226,10 +229,14 @@ def synth(
                     vf = _yuv420(av.VideoFrame.from_ndarray(f.image, format="rgb24"))
                     vf.pts = f.index
                     container.mux(stream.encode(vf))
+                rows = visible[frames_[0].index : frames_[-1].index + 1]
+                new = [int(k) for k in np.flatnonzero(rows.any(axis=0)) if k not in listed]
+                store.add_objects([objects[k] for k in new])
+                listed.extend(new)
                 store.append(
                     np.stack([f.labels for f in frames_]),
                     np.array([f.time for f in frames_]),
-                    scores=visible[frames_[0].index : frames_[-1].index + 1].astype(np.float32),
+                    scores=rows[:, listed].astype(np.float32),
                 )
 
             # rendering overlaps encoding and compression (numpy, x264 and blosc release the GIL)
@@ -262,8 +269,8 @@ def synth(
     store.close()
 
     rows = []
-    for k, o in enumerate(scene.organisms):
-        seen = np.flatnonzero(visible[:, k])
+    for k in listed:
+        o, seen = scene.organisms[k], np.flatnonzero(visible[:, k])
         rows.append(
             {
                 "id": o.id,
@@ -273,15 +280,15 @@ def synth(
                 "length_mm": o.length * scene.mm_per_px,
                 "depth": o.depth,
                 "frames_visible": int(seen.size),
-                "first_frame": int(seen[0]) if seen.size else -1,
-                "last_frame": int(seen[-1]) if seen.size else -1,
+                "first_frame": int(seen[0]),
+                "last_frame": int(seen[-1]),
             }
         )
     columns = ["id", "class", "kind", "length_px", "length_mm", "depth", "frames_visible"]
-    objects = pd.DataFrame(rows, columns=[*columns, "first_frame", "last_frame"])
-    classes = [o.cls for o in scene.organisms]
+    table = pd.DataFrame(rows, columns=[*columns, "first_frame", "last_frame"])
+    classes = [scene.organisms[k].cls for k in listed]
     maxn = {
-        c: int(visible[:, [x == c for x in classes]].sum(axis=1).max())
+        c: int(visible[:, [k for k, x in zip(listed, classes) if x == c]].sum(axis=1).max())
         for c in dict.fromkeys(classes)
     }
     return SynthResult(
@@ -291,7 +298,7 @@ def synth(
         frames=scene.frames,
         size=(scene.width, scene.height),
         fps=scene.fps,
-        objects=objects,
+        objects=table,
         maxn=maxn,
     )
 

@@ -196,8 +196,8 @@ def test_a_half_written_edit_gives_no_page_also_with_tables_given(tmp_path, inte
     from ecoseg import measure, report
     from ecoseg.errors import StoreError
 
-    clip = synth(tmp_path / "clip", frames=4, size=(96, 64), n_fish=3, n_invertebrates=0)
-    tables = measure(clip.truth)
+    clip = synth(tmp_path / "clip", seed=1, frames=4, size=(96, 64), n_fish=3, n_invertebrates=0)
+    tables = measure(clip.truth)  # (seed 1: its three fish are in view, so three objects)
     interrupt_edit(clip.truth)  # --merge 1,2 --delete 3
     with pytest.raises(StoreError) as said:
         measure(clip.truth)

@@ -419,19 +419,19 @@ def test_an_old_merge_of_two_names_of_one_rank_is_replayed_as_it_was(tmp_path, m
     first.mkdir()
     again.mkdir()
     monkeypatch.chdir(first)
-    ecoseg.synth("clip", frames=8, size=(96, 64), seed=3)
+    ecoseg.synth("clip", frames=8, size=(96, 64), seed=18)  # its 8 organisms all in view
     truth = MaskStore.open("clip/truth.zarr").object_records()
-    assert [truth[i].class_name for i in (3, 2, 5, 7)] == [
+    assert [truth[i].class_name for i in (4, 2, 3, 7)] == [
         "parrotfish", "wrasse", "damselfish", "sea_urchin"
     ]  # fmt: skip
     review = [
-        "--merge=3,2",  # two prompts' names: the old merge kept parrotfish
+        "--merge=4,2",  # two prompts' names: the old merge kept parrotfish
         "--set-class=1=blue tang",
-        "--set-class=4=goby",
-        "--merge=1,4",  # two reviewed names: kept blue tang
+        "--set-class=5=goby",
+        "--merge=1,5",  # two reviewed names: kept blue tang
         "--merge=6,8",  # damselfish and sea_star, merged and undone
         "--undo",
-        "--merge=5,7",  # damselfish and sea_urchin, left merged
+        "--merge=3,7",  # damselfish and sea_urchin, left merged
     ]
     with monkeypatch.context() as old:  # as ecoseg merged before it ranked names: no clash
         old.setattr(
@@ -440,15 +440,15 @@ def test_an_old_merge_of_two_names_of_one_rank_is_replayed_as_it_was(tmp_path, m
         for option in review:  # an old log: an --undo took back one entry, each one command
             assert main(["edit", "clip/truth.zarr", option]) == 0
     objects = MaskStore.open("clip/truth.zarr").object_records()
-    assert objects[3].class_name == "parrotfish" and objects[1].class_name == "blue tang"
+    assert objects[4].class_name == "parrotfish" and objects[1].class_name == "blue tang"
     assert objects[6].class_name == "damselfish" and 8 in objects  # the undone merge
     assert main(["report", "clip/truth.zarr", "-o", "report.html"]) == 0
     steps, files = _page_commands(Path("report.html").read_text())
     # the merge undone and its undo cancel out: no steps, so the log has no undo to replay
     # and the edits go into one command (a command a line where an --undo is left)
     assert [s for s in steps if s.startswith("ecoseg edit")] == [
-        "ecoseg edit clip/truth.zarr --unchecked-merge 3,2 --set-class '1=blue tang' "
-        "--set-class 4=goby --unchecked-merge 1,4 --unchecked-merge 5,7"
+        "ecoseg edit clip/truth.zarr --unchecked-merge 4,2 --set-class '1=blue tang' "
+        "--set-class 5=goby --unchecked-merge 1,5 --unchecked-merge 3,7"
     ]
     # the clip's calibration is made by `ecoseg synth` (a `measure --calibration` step
     # recorded it again as a plain mm/px, not 'synthetic', so the page differed)
@@ -467,7 +467,7 @@ def test_an_old_merge_of_two_names_of_one_rank_is_replayed_as_it_was(tmp_path, m
 def test_old_merges_made_before_names_were_ranked_are_replayed_as_they_were_or_said_so(
     tmp_path, monkeypatch
 ):
-    """Merging a truth track (3, parrotfish) with one a person named (2, grouper) before
+    """Merging a truth track (3, parrotfish) with one a person named (1, grouper) before
     ecoseg ranked names kept parrotfish, reviewed; the page replayed it with ``--merge``,
     which keeps grouper today, so the store made again named the track otherwise. Now it is
     found from the table after it and made with ``--unchecked-merge``: the same track. A
@@ -492,7 +492,7 @@ def test_old_merges_made_before_names_were_ranked_are_replayed_as_they_were_or_s
         write_meta(s, meta)
     unranked = ("_persons_name", lambda o: (0, clean_class_name(o["class"])))
     for options, fakes in (
-        (["--set-class=2=grouper", "--merge=3,2"], [("_a_guess", lambda o: False), unranked]),
+        (["--set-class=1=grouper", "--merge=3,1"], [("_a_guess", lambda o: False), unranked]),
         (["--set-class=4=goby", "--merge=5,4"], [unranked]),
     ):
         with monkeypatch.context() as old:
@@ -506,7 +506,7 @@ def test_old_merges_made_before_names_were_ranked_are_replayed_as_they_were_or_s
     assert main(["report", "clip/truth.zarr", "-o", "report.html"]) == 0
     steps, _ = _page_commands(Path("report.html").read_text())
     assert [s for s in steps if s.startswith("ecoseg edit")] == [
-        "ecoseg edit clip/truth.zarr --set-class 2=grouper --unchecked-merge 3,2 "
+        "ecoseg edit clip/truth.zarr --set-class 1=grouper --unchecked-merge 3,1 "
         "--set-class 4=goby --merge 5,4   # edit log entry 4, a merge of an older ecoseg, "
         "named track 5 as no ecoseg edit of today does: made with --merge, the track may be "
         "named otherwise"
@@ -542,14 +542,14 @@ def test_an_old_reviewed_mark_of_an_unknown_with_a_suggestion_is_replayed_as_it_
     split = f"--split=1@{frames[len(frames) // 2]}"  # its new part: unknown, 'wrasse' suggested
     with monkeypatch.context() as old:  # the mark as ecoseg took it before the rule
         old.setattr(ecoseg.species._edit_plan, "check_review", lambda *args: None)
-        edits = ["--set-class=1=wrasse", split, f"--reviewed={new}", "--reviewed=2"]
+        edits = ["--set-class=1=wrasse", split, f"--reviewed={new}", "--reviewed=3"]
         assert main(["edit", "clip/truth.zarr", *edits]) == 0
     assert MaskStore.open("clip/truth.zarr").object_records()[new].class_name == "unknown"
     assert main(["report", "clip/truth.zarr", "-o", "report.html"]) == 0
     steps, files = _page_commands(Path("report.html").read_text())
     assert [s for s in steps if s.startswith("ecoseg edit")] == [
         f"ecoseg edit clip/truth.zarr --set-class 1=wrasse {split.replace('=', ' ')} "
-        f"--unchecked-reviewed {new} --reviewed 2"
+        f"--unchecked-reviewed {new} --reviewed 3"
     ]
 
     monkeypatch.chdir(again)

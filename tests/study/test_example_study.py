@@ -15,7 +15,7 @@ from suite_helpers import page_table
 
 from ecoseg.store import open_masks
 from ecoseg.study import load_study, run_study
-from ecoseg.synth import make_scene, render
+from ecoseg.synth import make_scene, render, synth_frames
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "study"
 
@@ -56,9 +56,13 @@ def test_each_clip_is_what_the_readme_says_made_it(name):
         n_fish=settings["n_fish"],
         n_invertebrates=settings["n_invertebrates"],
     )
-    assert list(truth["object_class"].values) == [o.cls for o in scene.organisms]
+    shown = {k for f in synth_frames(scene) for k in f.ids}  # the truth lists only these
+    cls = {o.id: o.cls for o in scene.organisms if o.id in shown}
+    assert dict(zip(truth["object"].values.tolist(), truth["object_class"].values)) == cls
+    labels = truth["labels"].values
     for i in (0, scene.frames - 1):
-        assert np.array_equal(truth["labels"][i].values, render(scene, i)[1]), f"frame {i}"
+        assert np.array_equal(labels[i], render(scene, i)[1]), f"frame {i}"
+    assert all((labels == k).any() for k in cls)  # north-t1 listed a damselfish with no pixel
 
 
 def test_the_readme_table_matches_the_clips():
@@ -70,18 +74,28 @@ def test_the_readme_table_matches_the_clips():
         assert f"{settings['n_fish']} fish" in row, row
 
 
-def test_the_readme_names_each_truth_animal_no_frame_shows():
-    """ecoseg.synth lists every animal it placed, also one that never comes into view
-    (north-t1's damselfish 2): ``info`` counts it and ``evaluate`` does not score it, which the
-    README says for each such animal (the walk-through found 7 objects against 6 scored)."""
+def test_the_readme_names_each_animal_the_truth_skips():
+    """ecoseg.synth lists in the truth only the animals some frame shows (north-t1's
+    damselfish 2 never swims into view: ``info`` counted 7 objects, ``evaluate`` scored 6).
+    Each shipped truth object has a pixel, and the README's row names each skipped animal."""
     text = (EXAMPLE / "README.md").read_text()
-    for name in _readme_clips():
+    for name, settings in _readme_clips().items():
         truth = open_masks(EXAMPLE / name / "truth.zarr")
-        labels = truth["labels"].values
+        labels, ids = truth["labels"].values, truth["object"].values.tolist()
+        assert all((labels == k).any() for k in ids), name
         row = next(line for line in text.splitlines() if line.startswith(f"| `{name}/`"))
-        for k, cls in zip(truth["object"].values.tolist(), truth["object_class"].values):
-            said = f"{cls} {k} never swims into view"
-            assert (said in row) == (not (labels == k).any()), (name, said)
+        scene = make_scene(
+            settings["seed"],
+            frames=settings["frames"],
+            size=tuple(settings["size"]),
+            fps=settings["fps"],
+            camera=settings["camera"],
+            n_fish=settings["n_fish"],
+            n_invertebrates=settings["n_invertebrates"],
+        )
+        for o in scene.organisms:
+            said = f"{o.cls} {o.id} stays"
+            assert (said in row and f"id {o.id} skipped" in row) == (o.id not in ids), (name, o)
 
 
 @pytest.mark.slow

@@ -274,15 +274,19 @@ def test_truth_store_reads_back(written):
     scene = make_scene(**params)
     n, (w, h) = params["frames"], params["size"]
     assert ds["labels"].shape == (n, h, w)
-    assert ds["scores"].shape == (n, len(scene.organisms))
-    assert list(ds["object"].values) == [o.id for o in scene.organisms]
-    assert list(ds["object_class"].values) == [o.cls for o in scene.organisms]
+    frames = list(synth_frames(scene))
+    shown = sorted({k for f in frames for k in f.ids})
+    ids = ds["object"].values.tolist()
+    assert sorted(ids) == shown  # the organisms some frame shows
+    cls = {o.id: o.cls for o in scene.organisms}
+    assert ds["object_class"].values.tolist() == [cls[k] for k in ids]
+    assert ds["scores"].shape == (n, len(ids))
     assert np.array_equal(ds["time"].values, scene.times)
     labels = ds["labels"].values
     scores = ds["scores"].values
-    for f in synth_frames(scene):
+    for f in frames:
         assert np.array_equal(labels[f.index], f.labels)
-        present = np.isin([o.id for o in scene.organisms], f.ids)
+        present = np.isin(ids, f.ids)
         assert np.array_equal(scores[f.index], present.astype(np.float32))
     attrs = ds.attrs
     assert attrs["calibration"]["mm_per_px"] == result.mm_per_px == scene.mm_per_px
@@ -293,9 +297,33 @@ def test_truth_store_reads_back(written):
     # the result's tables agree with the store
     table = result.objects.set_index("id")
     assert (table["frames_visible"].values == (scores > 0).sum(axis=0)).all()
-    for cls, maxn in result.maxn.items():
-        cols = [k for k, o in enumerate(scene.organisms) if o.cls == cls]
+    assert table.index.tolist() == ids
+    for name, maxn in result.maxn.items():
+        cols = [k for k, i in enumerate(ids) if cls[i] == name]
         assert maxn == int((scores[:, cols] > 0).sum(axis=1).max())
+
+
+def test_the_truth_lists_only_organisms_some_frame_shows(tmp_path):
+    """data/study's north-t1 settings: damselfish 2 starts past the right edge and never swims
+    in. The truth listed it with no pixel in any frame (``info`` said 7 objects, ``evaluate``
+    scored 6, MaxN from the truth had ``damselfish: 0``); fish 4 first shows in frame 21, in a
+    later chunk here, and is listed from there with score 0 before."""
+    from ecoseg.store import open_masks
+
+    params = dict(seed=21, frames=60, size=(160, 90), fps=30.0, n_fish=5, n_invertebrates=2)
+    result = synth(tmp_path, chunk_frames=10, **params)
+    scene = make_scene(**params)
+    assert 2 not in {k for f in synth_frames(scene) for k in f.ids}  # the case, still there
+    ds = open_masks(result.truth)
+    labels, scores = ds["labels"].values, ds["scores"].values
+    ids = ds["object"].values.tolist()
+    assert ids == [1, 3, 5, 6, 7, 4] == result.objects["id"].tolist()
+    for k, i in enumerate(ids):  # every object of the truth has pixels, where it scores 1
+        shows = (labels == i).any(axis=(1, 2))
+        assert shows.any(), f"object {i} has no pixel"
+        assert np.array_equal(scores[:, k], shows.astype(np.float32)), i
+    assert scores[:21, ids.index(4)].max() == 0 and scores[21:, ids.index(4)].min() == 1
+    assert "damselfish" not in result.maxn and (result.objects["frames_visible"] > 0).all()
 
 
 def test_refuses_to_overwrite(tmp_path):
@@ -409,7 +437,7 @@ def test_the_result_shows_what_was_written_in_one_line(tmp_path):
     result = synth(tmp_path, frames=2, size=(32, 24), fps=12.5, n_fish=2, n_invertebrates=1)
     assert repr(result) == (
         f"<SynthResult {str(tmp_path / 'video.mp4')!r} + {str(tmp_path / 'truth.zarr')!r}: "
-        "2 frames of 32x24 at 12.5 fps, 3 organisms>"
+        f"2 frames of 32x24 at 12.5 fps, {len(result.objects)} objects>"
     )
 
 
