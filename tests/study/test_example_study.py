@@ -38,6 +38,19 @@ def _readme_clips() -> dict[str, dict]:
     return clips
 
 
+def _scene(settings):
+    """The synthetic scene of one clip of the README's table (its synth settings)."""
+    return make_scene(
+        settings["seed"],
+        frames=settings["frames"],
+        size=tuple(settings["size"]),
+        fps=settings["fps"],
+        camera=settings["camera"],
+        n_fish=settings["n_fish"],
+        n_invertebrates=settings["n_invertebrates"],
+    )
+
+
 @pytest.mark.parametrize("name", sorted(_readme_clips()))
 def test_each_clip_is_what_the_readme_says_made_it(name):
     settings = _readme_clips()[name]
@@ -47,15 +60,7 @@ def test_each_clip_is_what_the_readme_says_made_it(name):
     for key in ("frames", "fps", "camera", "n_fish", "n_invertebrates"):
         assert prov["parameters"][key] == settings[key], key
     assert tuple(prov["parameters"]["size"]) == tuple(settings["size"])
-    scene = make_scene(
-        settings["seed"],
-        frames=settings["frames"],
-        size=tuple(settings["size"]),
-        fps=settings["fps"],
-        camera=settings["camera"],
-        n_fish=settings["n_fish"],
-        n_invertebrates=settings["n_invertebrates"],
-    )
+    scene = _scene(settings)
     shown = {k for f in synth_frames(scene) for k in f.ids}  # the truth lists only these
     cls = {o.id: o.cls for o in scene.organisms if o.id in shown}
     assert dict(zip(truth["object"].values.tolist(), truth["object_class"].values)) == cls
@@ -84,15 +89,7 @@ def test_the_readme_names_each_animal_the_truth_skips():
         labels, ids = truth["labels"].values, truth["object"].values.tolist()
         assert all((labels == k).any() for k in ids), name
         row = next(line for line in text.splitlines() if line.startswith(f"| `{name}/`"))
-        scene = make_scene(
-            settings["seed"],
-            frames=settings["frames"],
-            size=tuple(settings["size"]),
-            fps=settings["fps"],
-            camera=settings["camera"],
-            n_fish=settings["n_fish"],
-            n_invertebrates=settings["n_invertebrates"],
-        )
+        scene = _scene(settings)
         for o in scene.organisms:
             said = f"{o.cls} {o.id} stays"
             assert (said in row and f"id {o.id} skipped" in row) == (o.id not in ids), (name, o)
