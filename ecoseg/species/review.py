@@ -314,10 +314,10 @@ class Review:
         Examples
         --------
         >>> import ecoseg, tempfile
-        >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=3, size=(64, 48), n_fish=2,
-        ...                     n_invertebrates=0)
+        >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=3, size=(64, 48), n_fish=3,
+        ...                     n_invertebrates=0)  # fish 1 and 3 in view (2 is not listed)
         >>> r = Review(clip.truth)
-        >>> apply_edits(clip.truth, [Edit("reviewed", (1,)), Edit("reviewed", (2,))])[0]["n"]
+        >>> apply_edits(clip.truth, [Edit("reviewed", (1,)), Edit("reviewed", (3,))])[0]["n"]
         1
         >>> r.apply(Edit("delete", (1,)))["kind"]
         'delete'
