@@ -14,7 +14,7 @@ from pathlib import Path
 from ecoseg._paths import check_out_folder, check_overwrite
 from ecoseg.errors import ConfigError
 
-__all__ = ["run_demo", "species_model_path"]
+__all__ = ["demo_summary", "run_demo", "species_model_path"]
 
 #: what the demo writes into its folder, with the lock and temporary names its writers use
 #: there (a killed run may leave them): ``--overwrite`` deletes a folder of these only
@@ -123,12 +123,14 @@ def run_demo(out: str | Path = "ecoseg-demo", *, overwrite: bool = False, progre
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     report({"sample": store}, out / "report.html", truth=[paths.truth], title="ecoseg demo")
     named = truth_classes(store, paths.truth)
-    summary = _summary(out, tables, truth_tables, metrics, named)
+    summary = demo_summary(out, tables, truth_tables, metrics, named)
     (out / "demo.json").write_text(json.dumps({"summary": summary}, indent=2) + "\n")
     return summary
 
 
-def _summary(out: Path, tables, truth_tables, metrics, named=None) -> str:
+def demo_summary(out: Path, tables, truth_tables, metrics, named=None) -> str:
+    """The summary ``ecoseg demo`` prints and writes into ``demo.json``: tracks, MaxN per class
+    against the truth, the metrics and where the outputs are."""
     tracks, truth_maxn = tables["tracks"], truth_tables["maxn"]
     lines = [
         "ecoseg demo: bundled synthetic reef clip, motion tracker (no weights, CPU)",

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from ecoseg.demo import _summary
+from ecoseg.demo import demo_summary
 from ecoseg.provenance import Provenance
 from ecoseg.report.reproduce import reproduce
 from ecoseg.sample import sample
@@ -60,6 +60,6 @@ def test_the_demo_summary_names_the_shipped_model_as_it_is_recorded():
         "identity": {"idf1": 1.0},
         "clear": {"mota": 1.0},
     }
-    text = _summary(Path("out"), tables, truth, metrics)
+    text = demo_summary(Path("out"), tables, truth, metrics)
     assert "shipped model, ecoseg:species_model.json," in text
     assert "data/species_model.json" not in text
