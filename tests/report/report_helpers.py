@@ -1,14 +1,17 @@
-"""Helpers shared by the report tests: small hand-made stores whose classes differ, and the
-tables of a report page as text (:func:`suite_helpers.page_table`, offered here too)."""
+"""Helpers shared by the report tests: small hand-made stores whose classes differ, the record
+of one video that ``reproduce`` reads (:func:`replay_record`), and the tables of a report page
+as text (:func:`suite_helpers.page_table`, offered here too)."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 from suite_helpers import page_table
 
 from ecoseg.store import MaskStore
 
-__all__ = ["H", "W", "make_store", "page_table"]
+__all__ = ["H", "W", "make_store", "page_table", "replay_record"]
 
 H, W = 32, 48
 
@@ -27,3 +30,24 @@ def make_store(path, objects, seen, **prov_keys) -> None:
     store.append(labels, np.arange(4) / 10)
     store.mark_complete()
     store.close()
+
+
+def replay_record(name, provenance, **fields) -> SimpleNamespace:
+    """What ``ecoseg.report.reproduce`` reads of one video (``report.read``'s record): shown as
+    ``NAME.mp4`` and ``NAME.zarr``, no edits, nothing judged, no truth; ``fields`` replace any
+    of these."""
+    record = dict(
+        name=name,
+        provenance=provenance,
+        video_shown=f"{name}.mp4",
+        store_shown=f"{name}.zarr",
+        edits=[],
+        unchecked_splits=[],
+        refused_merges=[],
+        unmade_merges=[],
+        refused_reviews=[],
+        kept_visual=[],
+        truth=None,
+        truth_shown=None,
+    )
+    return SimpleNamespace(**{**record, **fields})

@@ -7,10 +7,10 @@ import re
 import shlex
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from report_helpers import replay_record
 
 from ecoseg.provenance import Provenance
 from ecoseg.report.reproduce import measure_command, reproduce, store_command
@@ -18,20 +18,7 @@ from ecoseg.report.reproduce import measure_command, reproduce, store_command
 
 def _video(name="v", **provenance):
     prov = Provenance.from_dict({"engine": "sam2", "parameters": {"device": "cpu"}, **provenance})
-    return SimpleNamespace(
-        name=name,
-        provenance=prov,
-        video_shown=f"{name}.mp4",
-        store_shown=f"{name}.zarr",
-        edits=[],
-        unchecked_splits=[],
-        refused_merges=[],
-        unmade_merges=[],
-        refused_reviews=[],
-        kept_visual=[],
-        truth=None,
-        truth_shown=None,
-    )
+    return replay_record(name, prov)
 
 
 PROMPTS = {"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[3, 4]]}]}]}

@@ -6,9 +6,9 @@ it on any machine; the demo's printed summary names the shipped model as it is r
 (``ecoseg:species_model.json``), not a source-tree path an installed wheel does not have."""
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
+from report_helpers import replay_record
 
 from ecoseg.demo import demo_summary
 from ecoseg.provenance import Provenance
@@ -17,20 +17,13 @@ from ecoseg.sample import sample
 
 
 def _video(path: Path, name: str = "sample"):
-    return SimpleNamespace(
-        name=name,
-        provenance=Provenance.from_dict({"engine": "classical", "parameters": {}}),
+    return replay_record(
+        name,
+        Provenance.from_dict({"engine": "classical", "parameters": {}}),
         video_path=path,
         video_shown=str(path),
         store_shown="out/masks.zarr",
-        edits=[],
-        unchecked_splits=[],
-        refused_merges=[],
-        unmade_merges=[],
-        refused_reviews=[],
-        kept_visual=[],
         truth=str(sample().truth),
-        truth_shown=None,
     )
 
 
