@@ -288,6 +288,9 @@ def did_you_mean(word: str, choices) -> str:
     """`` (did you mean 'x'?)`` with the closest of ``choices`` to ``word``, or ``""``: in any
     case (``SCALE`` is close to ``scale``), or else the one choice that ``word`` begins
     (``laser`` of ``laser_points``, which is too short for :mod:`difflib` to call close).
+    A word of three letters or fewer is not close to a choice it differs from in its first
+    letter only (``tpu`` and ``xpu`` are other devices, not typos of ``cpu``; two letters of
+    three are enough for :mod:`difflib`).
 
     Examples
     --------
@@ -295,12 +298,19 @@ def did_you_mean(word: str, choices) -> str:
     (" (did you mean 'prompt'?)", '')
     >>> did_you_mean("SCALE", ["scale", "scale_bar"]), did_you_mean("laser", ["laser_points"])
     (" (did you mean 'scale'?)", " (did you mean 'laser_points'?)")
+    >>> did_you_mean("tpu", ["cpu", "cuda"]), did_you_mean("cpy", ["cpu", "cuda"])
+    ('', " (did you mean 'cpu'?)")
     """
     folded = {}
     for choice in choices:
         folded.setdefault(str(choice).lower(), choice)
     typed = str(word).lower()
-    close = difflib.get_close_matches(typed, list(folded), n=1)
+
+    def other_name(choice: str) -> bool:  # tpu against cpu: alike but the first letter
+        short = len(typed) <= 3 and len(choice) == len(typed)
+        return short and choice[0] != typed[0] and choice[1:] == typed[1:]
+
+    close = difflib.get_close_matches(typed, [c for c in folded if not other_name(c)], n=1)
     if not close and len(typed) >= 3:  # a word cut short: the one choice it begins, if one
         begun = [c for c in folded if c.startswith(typed)]
         close = begun if len(begun) == 1 else []

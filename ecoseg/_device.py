@@ -87,7 +87,7 @@ def check_device_name(device, setting: str | None = None):
     named = f"{setting}: " if setting else ""
     if not isinstance(name, str):
         raise ConfigError(f"{named}unknown device {short_repr(device)}; use {DEVICE_CHOICES}")
-    # a GPU is cuda (difflib's closest to "gpu" is "cpu"); "cuda1" is cuda:1
+    # a GPU is cuda (which did_you_mean cannot tell: "gpu" is no typo of "cpu"); "cuda1" is cuda:1
     gpu = re.fullmatch(r"(?:gpu|cuda)\W*(\d*)", name)
     if gpu:
         hint = f" (did you mean {'cuda' + (':' + gpu[1] if gpu[1] else '')!r}?)"

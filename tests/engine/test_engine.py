@@ -126,7 +126,7 @@ def test_auto_is_the_cpu_on_this_machine():
 @pytest.mark.parametrize(
     "device, message",
     [
-        ("tpu", "unknown device 'tpu' (did you mean 'cpu'?); use auto, cpu, cuda, cuda:N or mps"),
+        ("tpu", "unknown device 'tpu'; use auto, cpu, cuda, cuda:N or mps"),  # not 'cpu'
         ("meta", "unknown device 'meta'; use auto, cpu, cuda, cuda:N or mps"),
         ("cuda", "device 'cuda': CUDA is not available here; use auto or cpu"),
         ("cuda:1", "device 'cuda:1': CUDA is not available here; use auto or cpu"),

@@ -48,6 +48,7 @@ def test_a_gpu_by_number_reaches_the_no_cuda_check(
         ("cdua", " (did you mean 'cuda'?)"),
         ("cuda:x", " (did you mean 'cuda'?)"),
         ("quantum", ""),
+        ("tpu", ""),  # another device, not a typo of 'cpu' (difflib: 2 letters of 3 alike)
     ],
 )
 def test_an_unknown_device_is_one_line_with_the_closest_name(
