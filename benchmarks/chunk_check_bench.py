@@ -12,7 +12,8 @@ read_chunk_check
     rotating ellipses, ``io_bench.blob_labels``; the default 4 frames per chunk), read as the
     measurements read it (``--step`` frames per call), with the check that every chunk key of
     the range exists (:mod:`ecoseg.store.chunks`) and without it (the check replaced by one
-    that finds nothing), alternating in one process. CPU time of all threads
+    that finds nothing), alternating in one process (ABBA: the order swaps every pass, so
+    that neither always reads a cache the other warmed). CPU time of all threads
     (``time.process_time``), the best of ``--repeats`` passes of each; ``overhead`` is the
     extra CPU time of the check over the read without it (best and median of the passes; on a
     busy machine both are noisy), ``check_alone_*`` the CPU time of the check run by itself
@@ -21,7 +22,7 @@ read_chunk_check
 view_chunk_check
     The same store read through ``ecoseg.open_masks`` (``ds.labels.max()`` computed by dask's
     threaded scheduler, one task per stored chunk, each checking its own keys), with and
-    without the check, alternating; CPU time of all threads, best of ``--repeats``.
+    without the check, alternating (ABBA); CPU time of all threads, best of ``--repeats``.
 open_chunk_check
     Opening a long store (``--long-frames`` frames of 16x16 at 4 frames per chunk; an hour
     at 30 fps is 27,000 ``labels`` keys): CPU time of ``open_masks`` (which checks nothing)
@@ -52,6 +53,13 @@ def _write(path: Path, frames: int, width: int, height: int) -> None:
     for i in range(frames):
         store.append(labels[i % len(labels)], i / 30.0)
     store.close()
+
+
+def abba(repeats: int) -> list[bool]:
+    """Whether each read runs with the check: without then with, then with then without
+    (ABBA), ``repeats`` times each, so that neither always runs second, on the cache the
+    other warmed."""
+    return [check for r in range(repeats) for check in ((False, True), (True, False))[r % 2]]
 
 
 def _pass(store: MaskStore, step: int, check: bool) -> float:
@@ -85,10 +93,10 @@ def read_chunk_check(path: Path, step: int, repeats: int) -> dict:
     store = MaskStore.open(path)
     _pass(store, step, True)  # warm the page cache
     runs = {True: [], False: [], "probe": []}
-    for _ in range(repeats):
-        for check in (False, True):  # alternating
-            runs[check].append(_pass(store, step, check))
-        runs["probe"].append(_probe_pass(store, step))
+    for i, check in enumerate(abba(repeats)):
+        runs[check].append(_pass(store, step, check))
+        if i % 2:
+            runs["probe"].append(_probe_pass(store, step))
     n = store.n_frames
     reads = -(-n // step)
     best = {k: min(v) for k, v in runs.items()}
@@ -131,9 +139,8 @@ def _view_pass(path: Path, check: bool) -> float:
 def view_chunk_check(path: Path, repeats: int) -> dict:
     _view_pass(path, True)  # warm the page cache
     runs = {True: [], False: []}
-    for _ in range(repeats):
-        for check in (False, True):
-            runs[check].append(_view_pass(path, check))
+    for check in abba(repeats):
+        runs[check].append(_view_pass(path, check))
     best = {k: min(v) for k, v in runs.items()}
     median = {k: statistics.median(v) for k, v in runs.items()}
     n = MaskStore.open(path).n_frames

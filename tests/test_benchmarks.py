@@ -117,6 +117,27 @@ def test_objects_figures_leave_out_the_start_up_frame():
     assert line["ratio_vs_1_objects"] == 2.0 and line["cpu_ratio_vs_1_objects"] == 2.0
 
 
+def test_the_chunk_check_reads_alternate_which_runs_first(monkeypatch):
+    """The read without the check always ran first, the one with it second, on the page
+    cache and decoded chunks the first had warmed: now ABBA, for both figures."""
+    import types
+
+    import chunk_check_bench as ccb
+
+    ran = []
+    store = types.SimpleNamespace(n_frames=8, chunk_frames=4)
+    monkeypatch.setattr(ccb, "MaskStore", types.SimpleNamespace(open=lambda path: store))
+    monkeypatch.setattr(ccb, "_pass", lambda store, step, check: ran.append(check) or 1.0)
+    monkeypatch.setattr(ccb, "_view_pass", lambda path, check: ran.append(check) or 1.0)
+    monkeypatch.setattr(ccb, "_probe_pass", lambda store, step: 0.5)
+    order = [False, True, True, False, False, True]
+    assert ccb.read_chunk_check(Path("s"), 4, 3)["overhead_best"] == 0.0
+    assert ran == [True, *order]  # the warm-up pass, then three rounds
+    ran.clear()
+    assert ccb.view_chunk_check(Path("s"), 3)["overhead_best"] == 0.0
+    assert ran == [True, *order]
+
+
 def test_the_long_store_is_finished_and_objects_leave_and_come_back(tmp_path):
     import long_store_bench
 
