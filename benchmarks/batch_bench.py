@@ -132,7 +132,7 @@ def same_stores(a: Path, b: Path, names) -> bool:
     return True
 
 
-def main() -> None:
+def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--videos", type=int, default=8)
     p.add_argument("--frames", type=int, default=90)
@@ -140,7 +140,7 @@ def main() -> None:
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--hd-frames", type=int, default=90)
     p.add_argument("--skip-per-video", action="store_true")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         if not args.skip_per_video:

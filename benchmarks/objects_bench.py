@@ -191,7 +191,7 @@ def flops(model, px, hw) -> dict:
     return {k: round(v, 3) for k, v in out.items()}
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--objects", type=int, nargs="+", default=[1, 16, 128])
     ap.add_argument("--frames", type=int, default=4)
@@ -200,7 +200,7 @@ def main() -> None:
     ap.add_argument("--config", choices=tuple(CONFIGS), default="reduced")
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     ap.add_argument("--bf16", action="store_true", help="ours with `segment --fast`'s setting")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.flops and args.device != "cpu":
         ap.error("--flops counts on the CPU only")
     torch.set_grad_enabled(False)

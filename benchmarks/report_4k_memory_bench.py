@@ -134,7 +134,7 @@ def child(step: str, store: str, out: str, roi: str = "none") -> None:
     print(json.dumps(line))
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--objects", type=int, default=14)
@@ -144,7 +144,7 @@ def main() -> None:
     ap.add_argument(
         "--child", nargs=4, metavar=("STEP", "STORE", "OUT", "ROI"), help=argparse.SUPPRESS
     )
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.child:
         child(*args.child)
         return

@@ -70,12 +70,12 @@ def _oracle_call(hf, pixels, text_embeds, size, threshold):
     return results
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed calls per side and count")
     parser.add_argument("--concepts", type=int, nargs="+", default=[1, 5])
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
     sys.path.insert(0, str(ROOT / "tests" / "sam3"))

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 
-def main() -> None:
+def main(argv=None) -> None:
     import ecoseg
     from ecoseg.species import Edit, apply_edits
     from ecoseg.species.review import unchecked_splits
@@ -37,7 +37,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--repeats", type=int, default=3)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         clip = ecoseg.synth(Path(tmp) / "clip", frames=args.frames, size=(640, 360), seed=1)
         store = Path(tmp) / "s.zarr"

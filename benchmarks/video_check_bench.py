@@ -71,11 +71,11 @@ def make(root: Path, frames: int) -> tuple[Path, Path]:
     return video, root / "big.zarr"
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=240)
     parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     import ecoseg._hashing as hashing
     import ecoseg.napari._reader as reader_module

@@ -138,6 +138,27 @@ def test_the_chunk_check_reads_alternate_which_runs_first(monkeypatch):
     assert ran == [True, *order]
 
 
+def test_objects_bench_reads_the_arguments_it_is_given(capsys):
+    """Its ``main()`` took no arguments and parsed the test runner's own command line."""
+    import objects_bench
+
+    with pytest.raises(SystemExit) as stop:
+        objects_bench.main(["--flops", "--device", "cuda"])  # refused before any work
+    assert stop.value.code == 2
+    assert "--flops counts on the CPU only" in capsys.readouterr().err
+
+
+def test_every_benchmark_main_takes_an_argument_list():
+    """As the tests call them: ``main(["--frames", "2", ...])``; seven took none."""
+    import ast
+
+    for script in sorted(BENCH.glob("*.py")):
+        tree = ast.parse(script.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name == "main":
+                assert [a.arg for a in node.args.args] == ["argv"], script.name
+
+
 def test_the_long_store_is_finished_and_objects_leave_and_come_back(tmp_path):
     import long_store_bench
 
