@@ -12,7 +12,8 @@ and then summary lines: ``rss_growth_mib`` (segment: last sample minus the 10 % 
 ``frames_per_s`` for each stage, and ``flat`` (growth below ``--tolerance`` MiB).
 
 Usage: ``python benchmarks/soak.py [--frames 20000] [--size 64x48] [--every 1000]
-[--tolerance 16] [--keep DIR]``
+[--tolerance 16] [--keep DIR]``. A clip kept in ``DIR`` by an earlier run is used again
+where its frame count and size are those asked for, else made again.
 """
 
 from __future__ import annotations
@@ -78,6 +79,20 @@ def write_clip(path: Path, frames: int, width: int, height: int, fps: int = 30) 
             out.mux(packet)
 
 
+def clip_differs(path: Path, frames: int, width: int, height: int) -> str | None:
+    """How the clip at ``path`` differs from ``frames`` frames of ``width``x``height`` (a
+    sentence), or ``None`` where it matches; a file that cannot be read differs."""
+    try:
+        with av.open(str(path)) as clip:
+            stream = clip.streams.video[0]
+            found = (stream.frames, stream.codec_context.width, stream.codec_context.height)
+    except (av.FFmpegError, OSError, IndexError) as exc:
+        return f"cannot be read ({type(exc).__name__})"
+    if found == (frames, width, height):
+        return None
+    return f"has {found[0]} frames of {found[1]}x{found[2]}, not {frames} of {width}x{height}"
+
+
 class Sampler(threading.Thread):
     """Emit an RSS sample every ``period`` seconds while a stage runs without callbacks."""
 
@@ -124,6 +139,9 @@ def main(argv=None) -> int:
     try:
         t0 = time.perf_counter()
         if not video.exists():
+            write_clip(video, args.frames, width, height)
+        elif differs := clip_differs(video, args.frames, width, height):  # other options'
+            print(f"soak: {video} {differs}: made again", file=sys.stderr, flush=True)
             write_clip(video, args.frames, width, height)
         emit(
             stage="clip",

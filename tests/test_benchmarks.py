@@ -206,6 +206,42 @@ def test_the_soak_refuses_a_sample_interval_that_measures_no_growth(tmp_path, ca
     assert "--every 1000 takes no sample between frame 30" in capsys.readouterr().err
 
 
+def test_the_soak_makes_a_kept_clip_of_other_options_again(tmp_path, monkeypatch, capsys):
+    """``--keep DIR`` used the clip a run with other ``--frames`` or ``--size`` had left in
+    DIR, and soaked that clip under the figures of the options given."""
+    import av
+    import soak
+
+    import ecoseg
+
+    class Stop(Exception):
+        pass
+
+    def stop(video, **kwargs):
+        raise Stop  # the clip is what this test is about
+
+    monkeypatch.setattr(ecoseg, "segment", stop)
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    soak.write_clip(kept / "soak.mp4", 12, 32, 24)
+    for frames, size, said in [
+        ("12", "32x24", ""),  # as asked for: used again
+        ("20", "32x24", "has 12 frames of 32x24, not 20 of 32x24: made again"),
+        ("20", "48x32", "has 20 frames of 32x24, not 20 of 48x32: made again"),
+    ]:
+        args = ["--frames", frames, "--size", size, "--every", "4", "--keep", str(kept)]
+        with pytest.raises(Stop):
+            soak.main(args)
+        err = capsys.readouterr().err
+        assert (said in err) if said else err == "", err
+        with av.open(str(kept / "soak.mp4")) as clip:
+            stream = clip.streams.video[0]
+            made = f"{stream.frames} {stream.codec_context.width}x{stream.codec_context.height}"
+        assert made == f"{frames} {size}"
+    (kept / "soak.mp4").write_bytes(b"not a video")
+    assert "cannot be read" in soak.clip_differs(kept / "soak.mp4", 20, 48, 32)
+
+
 def test_memory_trace_growth_names_a_missing_or_empty_trace(tmp_path, capsys):
     """A trace file no child wrote (its run had fewer than 50 frames, or ran elsewhere) was
     a FileNotFoundError traceback, or no line at all for an empty one."""
