@@ -58,3 +58,52 @@ def test_outside_a_notebook_the_bar_is_tqdms_text_bar(capsys):
         bar.update(2)
     assert isinstance(bar, tqdm.tqdm)
     assert "frames: 100%" in capsys.readouterr().err
+
+
+#: a SAM 3 download in a Jupyter kernel without ipywidgets (faked: tqdm.auto asks sys.modules
+#: whether it runs in one), the hub's download faked drawing the hub's own bar
+HUB_CHILD = """
+import sys, types
+from pathlib import Path
+import huggingface_hub
+from ecoseg.sam3 import weights
+
+def download(*, repo_id, filename, local_dir, token=None):
+    from huggingface_hub.utils import tqdm  # the hub's bar, as its real download draws it
+
+    with tqdm(total=1, desc=filename) as bar:
+        bar.update(1)
+    (Path(local_dir) / filename).write_bytes(b"{}")
+    return str(Path(local_dir) / filename)
+
+huggingface_hub.hf_hub_download = download
+weights._network_problem = lambda url, timeout=10.0: None
+weights.VOCABULARY_PACKAGES = ()
+sys.modules["ipywidgets"] = None
+sys.modules["ipykernel.zmqshell"] = types.ModuleType("ipykernel.zmqshell")
+shell = type("ZMQInteractiveShell", (), {})()
+sys.modules["IPython"] = types.SimpleNamespace(get_ipython=lambda: shell)
+print(weights.download("sam3").name)
+"""
+
+
+def test_a_hub_download_in_a_notebook_without_ipywidgets_has_no_warning(tmp_path):
+    """The hub draws its bars with ``tqdm.auto``, whose first import in such a kernel printed
+    "IProgress not found. Please update jupyter and ipywidgets" (ecoseg's own bars do not)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("huggingface_hub")
+    env = child_env(ECOSEG_WEIGHTS_DIR=str(tmp_path / "weights"))
+    for name in [n for n in env if n == "QT_API" or n.startswith("SPYDER")]:
+        del env[name]  # a Qt console draws text bars without a word
+    child = subprocess.run(
+        [sys.executable, "-W", "default", "-c", HUB_CHILD],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert child.returncode == 0 and child.stdout == "sam3.pt\n", child.stderr
+    assert "IProgress" not in child.stderr, child.stderr
+    assert "sam3.pt: 100%" in child.stderr  # the hub's text bar, as ecoseg's own
