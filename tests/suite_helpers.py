@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 import warnings
 from html import unescape
 from pathlib import Path
@@ -194,10 +195,12 @@ def cached_sam3_weights(tmp_path, monkeypatch, seed: int = 0):
 class StopAfter:
     """A stand-in for ``ecoseg.engine.classical.track`` (monkeypatched) that sets ``stop``
     once ``after`` results of a run were handed on: a user's stop button pressed during the
-    first video of a campaign or study (``batch``/``run_study`` with ``cancel=stop``)."""
+    first video of a campaign or study (``batch``/``run_study`` with ``cancel=stop``); with
+    ``slow``, each frame after takes that many seconds more (time for the stop to reach a Dask
+    cluster's worker before the video's last frame)."""
 
-    def __init__(self, real, stop, after: int):
-        self.real, self.stop, self.after = real, stop, after
+    def __init__(self, real, stop, after: int, slow: float = 0.0):
+        self.real, self.stop, self.after, self.slow = real, stop, after, slow
 
     def __call__(self, *args, **kwargs):
         return _StoppingRun(self.real(*args, **kwargs), self)
@@ -211,6 +214,7 @@ class _StoppingRun:
         for i, item in enumerate(self.results):
             if i + 1 >= self.owner.after:
                 self.owner.stop.set()
+                time.sleep(self.owner.slow)
             yield item
 
     def until_cancelled(self, *args):  # the run's own, returning this wrapper

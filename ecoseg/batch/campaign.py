@@ -49,6 +49,7 @@ from ecoseg.batch._summary import (
 )
 from ecoseg.batch._threads import DaemonPool
 from ecoseg.batch.cluster import (
+    cancel_reaching,
     check_cancel_here,
     check_count,
     check_gpu_workers,
@@ -159,12 +160,12 @@ def batch(
         Once set: each video being segmented stops before its next frame (its store flushed,
         as :func:`ecoseg.segment`'s ``cancel``), no further video starts, and :class:`Cancelled`
         is raised (the summary written, those videos ``failed`` with the frames they hold).
-        The same call again resumes them: the campaign ends as an uninterrupted one. Only
-        for videos segmented in this process: with no ``scheduler`` they run in threads of
-        this process (as many at once as the local cluster would have run; no cluster is
-        started), or pass a thread pool as ``scheduler``; refused (:class:`ConfigError`) with
-        a Dask client or scheduler address and a process pool, whose workers an event cannot
-        reach (:func:`~ecoseg.batch.cluster.check_cancel_here`).
+        The same call again resumes them: the campaign ends as an uninterrupted one. With
+        no ``scheduler`` the videos run in threads of this process (as many at once as the
+        local cluster would have run; no cluster is started); with a Dask client or
+        scheduler address the workers see it as a named ``distributed.Event`` set once it is
+        (:func:`~ecoseg.batch.cluster.cancel_reaching`); refused (:class:`ConfigError`) with a
+        process pool, whose workers it cannot reach.
 
     Returns
     -------
@@ -377,10 +378,6 @@ def batch(
         jobs.append((name, Job(name, video, store, seg[name]), resources))
     if here and any(not job.verify for _, job, _ in jobs):  # (a partial store resumed)
         check_this_machine(run_engine, seg[names[0]])
-    if cancel is not None:  # (not a setting of the store: not in seg, which is compared)
-        jobs = [
-            (n, replace(job, segment={**job.segment, "cancel": cancel}), r) for n, job, r in jobs
-        ]
     if "://" not in out:
         Path(out).mkdir(parents=True, exist_ok=True)
     for line in resuming:
@@ -405,7 +402,13 @@ def batch(
             ) as client:
                 if resources and is_dask(client):
                     check_gpu_workers(client)
-                run_batch(client, jobs, rows, retries, progress, log)
+                with cancel_reaching(client, cancel) as reaching:
+                    if reaching is not None:  # (not a setting of the store: not in seg)
+                        jobs = [
+                            (n, replace(job, segment={**job.segment, "cancel": reaching}), r)
+                            for n, job, r in jobs
+                        ]
+                    run_batch(client, jobs, rows, retries, progress, log)
             stopped = [name for name, _, _ in jobs if rows[name]["error"] == CANCELLED]
             if stopped:
                 write_summary(rows, names, out)
@@ -432,8 +435,9 @@ def batch(
 
 
 def _here(n: int, workers, threads, resources, cancel, log) -> DaemonPool:
-    """Where the tasks of a campaign run, with no scheduler given, when a ``cancel`` must reach
-    them (it cannot be pickled for a cluster's workers) or when its only ones check URL videos
+    """Where the tasks of a campaign run, with no scheduler given, when a ``cancel`` is given
+    (it reaches threads here as it is: no cluster to start, nor its scheduler to ask once a
+    frame, :func:`~ecoseg.batch.cluster.cancel_reaching`) or when its only ones check URL videos
     by their bytes (``jobs.Job.verify``: every store complete, some videos re-tagged; each
     only streams a video through SHA-256, not worth a cluster's seconds of start-up and its
     worker processes): threads of this process, as many at once as the local cluster would

@@ -2,8 +2,10 @@
 
 A failed task is submitted again, except where a new attempt cannot mend it
 (:data:`CERTAIN_ERRORS`, :func:`retried`): bad settings, prompts or calibrations, missing or
-unusable weights, a device the worker lacks; nor is a cancelled one. A ``cancel`` event
-reaches tasks in this process only (:func:`check_cancel_here`).
+unusable weights, a device the worker lacks; nor is a cancelled one. A ``cancel`` reaches
+tasks in this process as it is, and the workers of a Dask cluster as a named
+``distributed.Event`` set once it is (:func:`cancel_reaching`); not a process pool's
+(:func:`check_cancel_here`).
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import contextlib
 import logging
 import os
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ecoseg._cancel import check_cancel
+from ecoseg._cancel import check_cancel, is_cancelled
 from ecoseg.batch.jobs import UnreadableVideo
 from ecoseg.batch.urls import redact_url
 from ecoseg.errors import (
@@ -31,6 +35,8 @@ from ecoseg.errors import (
 __all__ = [
     "CERTAIN_ERRORS",
     "SCRIPT_GUARD",
+    "ClusterCancel",
+    "cancel_reaching",
     "check_cancel_here",
     "check_count",
     "check_gpu_workers",
@@ -120,14 +126,13 @@ def retried(error: BaseException) -> bool:
     return not isinstance(error, CERTAIN_ERRORS + (Cancelled,))
 
 
-def check_cancel_here(cancel: Any, scheduler: Any, what: str, *, cluster: bool = False) -> None:
+def check_cancel_here(cancel: Any, scheduler: Any, what: str) -> None:
     """Refuse a ``cancel`` the videos' tasks would not see, before any work.
 
-    A ``threading.Event`` (or a callable) cannot be pickled, so it reaches only tasks run in
-    this process: with no ``scheduler`` (``cluster``: unless a local Dask cluster was asked
-    for) or a thread pool (a :class:`concurrent.futures.ThreadPoolExecutor`). Refused for a
-    Dask client or scheduler address (even a cluster of threads pickles a task's arguments)
-    and a process pool, in one line.
+    A ``threading.Event`` (or a callable) cannot be pickled: it reaches tasks run in this
+    process (no ``scheduler``, a thread pool) as it is, and the workers of a Dask cluster (a
+    client, a scheduler address, a local cluster) as the named event of
+    :func:`cancel_reaching`; refused for a process pool, in one line.
 
     Parameters
     ----------
@@ -135,8 +140,6 @@ def check_cancel_here(cancel: Any, scheduler: Any, what: str, *, cluster: bool =
     scheduler : None, str, client or executor
     what : str
         The caller, as the message names it (``"batch"``, ``"run_study"``).
-    cluster : bool
-        With no ``scheduler``, the videos would run on a local Dask cluster.
 
     Raises
     ------
@@ -147,33 +150,92 @@ def check_cancel_here(cancel: Any, scheduler: Any, what: str, *, cluster: bool =
     Examples
     --------
     >>> import threading
-    >>> from concurrent.futures import ThreadPoolExecutor
-    >>> with ThreadPoolExecutor(1) as pool:
-    ...     check_cancel_here(threading.Event(), pool, "batch")
+    >>> from concurrent.futures import ProcessPoolExecutor
     >>> check_cancel_here(threading.Event(), "tcp://host:8786", "batch")
+    >>> with ProcessPoolExecutor(1) as pool:
+    ...     check_cancel_here(threading.Event(), pool, "batch")
     Traceback (most recent call last):
     ...
-    ecoseg.errors.ConfigError: batch: cancel= reaches only videos segmented in this process ...
+    ecoseg.errors.ConfigError: batch: cancel= reaches videos segmented in this process or ...
     """
     if cancel is None:
         return
     check_cancel(cancel, what)
     from concurrent.futures import ProcessPoolExecutor
 
-    if isinstance(scheduler, str):
-        where = redact_url(scheduler)
-    elif is_dask(scheduler):
-        where = "a Dask client"
-    elif isinstance(scheduler, ProcessPoolExecutor):
-        where = "a process pool"
-    elif scheduler is None and cluster:
-        where = "a local Dask cluster (workers=, threads=)"
-    else:
+    if isinstance(scheduler, ProcessPoolExecutor):
+        raise ConfigError(
+            f"{what}: cancel= reaches videos segmented in this process or on a Dask cluster "
+            "(no scheduler, a thread pool, a Dask client or scheduler address), not the "
+            "workers of a process pool"
+        )
+
+
+class ClusterCancel:
+    """A run's ``cancel`` as its tasks on a Dask cluster's workers see it
+    (:func:`cancel_reaching`): the named ``distributed.Event`` ``name`` (pickled by its
+    name), asked of the scheduler at most every ``every`` seconds, since each check (once a
+    frame, once a chunk of masks) would otherwise cost a round trip; once set, set for good.
+    """
+
+    def __init__(self, name: str, every: float = 0.1):
+        self.name, self.every = name, every
+        self._set, self._asked = False, float("-inf")
+
+    def __reduce__(self):
+        return (ClusterCancel, (self.name, self.every))
+
+    def is_set(self) -> bool:
+        """Whether the run's ``cancel`` was set (as the scheduler last said)."""
+        if not self._set and time.monotonic() - self._asked >= self.every:
+            from distributed import Event
+
+            self._asked = time.monotonic()
+            self._set = bool(Event(self.name).is_set())
+        return self._set
+
+
+@contextlib.contextmanager
+def cancel_reaching(client: Any, cancel: Any, every: float = 0.05) -> Iterator[Any]:
+    """The ``cancel`` to give the tasks run on ``client``: ``cancel`` itself for an executor
+    of this process (or None); for a Dask client a :class:`ClusterCancel`, whose event a
+    thread here sets once ``cancel`` is (asked every ``every`` seconds), and which the
+    scheduler forgets on exit.
+
+    Examples
+    --------
+    >>> import threading
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> stop = threading.Event()
+    >>> with ThreadPoolExecutor(1) as pool, cancel_reaching(pool, stop) as reaching:
+    ...     reaching is stop
+    True
+    """
+    if cancel is None or not is_dask(client):
+        yield cancel
         return
-    raise ConfigError(
-        f"{what}: cancel= reaches only videos segmented in this process (no scheduler, or a "
-        f"thread pool as scheduler), not the workers of {where}"
-    )
+    from distributed import Event
+
+    event = Event(f"ecoseg-cancel-{uuid.uuid4().hex}", client=client)
+    done = threading.Event()
+
+    def watch() -> None:
+        while not is_cancelled(cancel):
+            if done.wait(every):
+                return
+        event.set()
+
+    if is_cancelled(cancel):  # set before the run: no task may start before it is said
+        event.set()
+    watcher = threading.Thread(target=watch, name="ecoseg-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield ClusterCancel(event.name)
+    finally:
+        done.set()
+        watcher.join()
+        with contextlib.suppress(Exception):  # (a lost scheduler: nothing left to forget)
+            event.clear()
 
 
 @contextlib.contextmanager

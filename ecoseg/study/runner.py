@@ -213,11 +213,11 @@ def run_study(
         track features) or measure step, before their next chunk of masks or video frame,
         with nothing of that step written (its store's classes and edit log, its tables, its
         manifest entry as they were). The same
-        call again resumes the study: it ends as an uninterrupted run. Only for videos
-        segmented in this process (no ``scheduler``, or a thread pool as ``scheduler``);
-        refused (:class:`ConfigError`) with a Dask client or scheduler address, a process
-        pool, or ``workers``/``threads`` (a local Dask cluster), whose workers an event
-        cannot reach (:func:`~ecoseg.batch.cluster.check_cancel_here`).
+        call again resumes the study: it ends as an uninterrupted run. The workers of a
+        Dask cluster (a client, a scheduler address, ``workers``/``threads``) see it as a
+        named ``distributed.Event`` set once it is
+        (:func:`~ecoseg.batch.cluster.cancel_reaching`); refused (:class:`ConfigError`) with
+        a process pool, whose workers it cannot reach.
 
     Returns
     -------
@@ -275,7 +275,7 @@ def run_study(
         check_count(workers, "workers (--workers)")
         check_count(threads, "threads (--threads)")
     local = scheduler is None and (workers is not None or threads is not None)
-    check_cancel_here(cancel, scheduler, "run_study", cluster=local)
+    check_cancel_here(cancel, scheduler, "run_study")
     if output is not None:
         check_path_arg(output, "run_study: output", "a path to the output folder")
     shown = None  # how errors name the study file: as given (a Study: its path)

@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import one_line
-from ecoseg.batch.cluster import connect, local_workers, run_tasks, task_resources
+from ecoseg.batch.cluster import (
+    cancel_reaching,
+    connect,
+    local_workers,
+    run_tasks,
+    task_resources,
+)
 from ecoseg.batch.jobs import Job, run_job, say_warnings
 from ecoseg.errors import Cancelled, EcosegError
 from ecoseg.study.checks import check_video
@@ -153,7 +159,7 @@ def segment_videos(
         ``threads`` threads (:func:`ecoseg.batch.connect`).
     cancel : threading.Event or callable, optional
         Given to every video's segmentation; once set, no further video starts
-        (checked by the caller: :func:`~ecoseg.batch.cluster.check_cancel_here`).
+        (on a Dask cluster, as :func:`~ecoseg.batch.cluster.cancel_reaching` gives it).
 
     Raises
     ------
@@ -178,26 +184,24 @@ def segment_videos(
                 raise_in_study(exc, places[video.name][""])
             finished(video)
         return
-    by_name = {}
-    tasks = []
-    for video, store, _inputs, _fp, resume in jobs:
-        log(f"segment {video.name}: submitted")
-        by_name[video.name] = video
-        tasks.append(
-            (
-                video.name,
-                (_job(video, store, resume, False, cancel), video, places[video.name]),
-                task_resources(video.engine, video.device),
-            )
-        )
-    gpu = {"GPU": 1} if any(t[2] for t in tasks) else None
-    with connect(
-        scheduler,
-        workers=local_workers(workers, threads, len(tasks), gpu) if local else None,
-        threads=threads,
-        resources=gpu if local else None,
-        log=log,
-    ) as client:
+    by_name = {video.name: video for video, *_ in jobs}
+    resources = {name: task_resources(v.engine, v.device) for name, v in by_name.items()}
+    gpu = {"GPU": 1} if any(resources.values()) else None
+    with (
+        connect(
+            scheduler,
+            workers=local_workers(workers, threads, len(jobs), gpu) if local else None,
+            threads=threads,
+            resources=gpu if local else None,
+            log=log,
+        ) as client,
+        cancel_reaching(client, cancel) as reaching,  # a cluster's workers: a named event
+    ):
+        tasks = []
+        for video, store, _inputs, _fp, resume in jobs:
+            log(f"segment {video.name}: submitted")
+            job = _job(video, store, resume, False, reaching)
+            tasks.append((video.name, (job, video, places[video.name]), resources[video.name]))
         stopped = {}
         for name, _attempts, result, error in run_tasks(client, segment_task, tasks):
             # here, naming the video: not in the worker's stderr (a failed video's too)

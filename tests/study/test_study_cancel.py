@@ -6,6 +6,7 @@ uninterrupted study (stores and combined tables)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -42,27 +43,35 @@ def full(tmp_path_factory):
     return root / "out"
 
 
-@pytest.mark.parametrize("scheduler", ["none", "threads"])
+@pytest.mark.parametrize("scheduler", ["none", "threads", "dask"])
 def test_a_set_cancel_stops_the_video_starts_no_other_and_the_same_call_resumes(
     scheduler, full, tmp_path, monkeypatch
 ):
+    """On a Dask cluster's worker (stop 62; refused before) the stop is a named event."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     _clips(tmp_path)
     stop = threading.Event()
-    with monkeypatch.context() as mp:
-        mp.setattr(
-            ecoseg.engine.classical, "track", StopAfter(ecoseg.engine.classical.track, stop, 8)
-        )
-        pool = ThreadPoolExecutor(1) if scheduler == "threads" else None
-        try:
-            with pytest.raises(Cancelled) as info:
-                run_study(
-                    tmp_path / "study.yaml", progress=False, report=False, scheduler=pool,
-                    cancel=stop,
-                )  # fmt: skip
-        finally:
-            if pool is not None:
-                pool.shutdown()
+    with monkeypatch.context() as mp, contextlib.ExitStack() as running:
+        mp.setattr(  # (slow: time for the stop to reach a cluster's worker)
+            ecoseg.engine.classical, "track",
+            StopAfter(ecoseg.engine.classical.track, stop, 8, slow=0.1),
+        )  # fmt: skip
+        pool = None
+        if scheduler == "threads":
+            pool = running.enter_context(ThreadPoolExecutor(1))
+        elif scheduler == "dask":
+            distributed = pytest.importorskip("distributed")
+            cluster = running.enter_context(
+                distributed.LocalCluster(
+                    n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+                )
+            )
+            pool = running.enter_context(distributed.Client(cluster))
+        with pytest.raises(Cancelled) as info:
+            run_study(
+                tmp_path / "study.yaml", progress=False, report=False, scheduler=pool,
+                cancel=stop,
+            )  # fmt: skip
     message = str(info.value)
     assert message.startswith(f"{tmp_path / 'study.yaml'}: line 9: videos[0] (reef-a): ")
     stores = tmp_path / "out" / "stores"
