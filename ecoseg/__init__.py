@@ -39,6 +39,7 @@ _LAZY = {
     "EcosegError": "ecoseg.errors:EcosegError",
     "classify": "ecoseg.species:classify",
     "Review": "ecoseg.species:Review",
+    "ObjectRecord": "ecoseg.provenance:ObjectRecord",
 }
 
 # subpackages and modules that resolve on first touch (``ecoseg.sam2.build(...)`` right after

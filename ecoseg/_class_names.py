@@ -3,7 +3,8 @@
 A name typed on a Mac (decomposed Unicode) and on Linux (composed), or with a tab or a
 no-break space between its words, is one species in every table: :func:`clean_class_name`
 gives the one spelling stored, :func:`class_key` the key two names are compared by (letter
-case ignored), :func:`case_clashes` the names that differ only in case.
+case ignored), :func:`case_clashes` the names that differ only in case, :func:`new_spelling`
+a name a person gives that only respells one already there (refused where it is given).
 
 Public names in a private module: :mod:`ecoseg.provenance` names them too (their older home,
 still importable from there), the records and the tools import them.
@@ -16,7 +17,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["case_clashes", "class_key", "clean_class_name", "one_spelling"]
+__all__ = ["case_clashes", "class_key", "clean_class_name", "new_spelling", "one_spelling"]
 
 _SPACE = re.compile(r"\s+")
 
@@ -82,3 +83,33 @@ def case_clashes(names: Iterable[str]) -> list[tuple[str, ...]]:
     for name in names:
         groups.setdefault(class_key(name), set()).add(clean_class_name(name))
     return [tuple(sorted(g)) for g in groups.values() if len(g) > 1]
+
+
+def new_spelling(
+    name: Any, before: Iterable[Any], after: Iterable[Any] | None = None
+) -> str | None:
+    """The spelling a new class ``name`` respells: a name of ``after`` (the names once it is
+    given; by default ``before``) that differs from it only in letter case, when ``name`` is
+    not one of ``before`` itself. None when it is a name already there, or no other spelling
+    of it is left beside it (every track of the old spelling renamed at once).
+
+    The one rule for names a person gives (``ecoseg edit --set-class``, ``Review.set_class``,
+    the reviewed tracks a model trains on): ``Surgeonfish`` beside ``surgeonfish`` would be
+    counted as two species, and no ecologist means two species so; the caller refuses it,
+    naming the spelling there.
+
+    Examples
+    --------
+    >>> new_spelling("surgeonfish", ["Surgeonfish", "wrasse"])
+    'Surgeonfish'
+    >>> new_spelling(" Surgeonfish", ["Surgeonfish", "surgeonfish"]) is None  # already there
+    True
+    >>> new_spelling("Wrasse", ["wrasse"], after=["Wrasse"]) is None  # respelt everywhere
+    True
+    """
+    name, before = clean_class_name(name), {clean_class_name(n) for n in before}
+    if name == "unknown" or name in before:
+        return None
+    key = class_key(name)
+    others = sorted((before if after is None else {clean_class_name(n) for n in after}) - {name})
+    return next((n for n in others if class_key(n) == key), None)

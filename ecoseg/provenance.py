@@ -41,7 +41,13 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from ecoseg._annotated_frames import AnnotatedFrames, describe_frames
-from ecoseg._class_names import case_clashes, class_key, clean_class_name, one_spelling
+from ecoseg._class_names import (
+    case_clashes,
+    class_key,
+    clean_class_name,
+    new_spelling,
+    one_spelling,
+)
 from ecoseg._record_json import (
     as_json_object,
     as_pair,
@@ -69,6 +75,7 @@ __all__ = [
     "clean_class_name",
     "created",
     "describe_frames",
+    "new_spelling",
     "one_spelling",
     "source_date_epoch",
     "survey_video",
@@ -593,6 +600,20 @@ class ObjectRecord:
     def label(self) -> str:
         """Alias of :attr:`class_name` for display."""
         return self.class_name
+
+    @property
+    def class_suggestion(self) -> str | None:
+        """A model's best guess left below its threshold, or the name a split's new part
+        was given only as a suggestion (stored under ``class_suggestion``, kept in
+        :attr:`extra`); None if none.
+
+        Examples
+        --------
+        >>> ObjectRecord.from_dict({"id": 5, "class_suggestion": "wrasse"}).class_suggestion
+        'wrasse'
+        """
+        found = self.extra.get("class_suggestion")
+        return None if found is None else str(found)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ObjectRecord:

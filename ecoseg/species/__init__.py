@@ -2,7 +2,8 @@
 
 - :class:`~ecoseg.species.review.Review` and :func:`~ecoseg.species.review.apply_edits`:
   set class, merge, split, delete, mark reviewed, undo (what it took back:
-  :class:`~ecoseg.species._undo_words.UndoneEdit`); written chunk-atomically with an
+  :class:`~ecoseg.species._undo_words.UndoneEdit`; its tracks, ``Review.objects``:
+  :class:`~ecoseg.provenance.ObjectRecord`, named here too); written chunk-atomically with an
   append-only edit log in the store (:mod:`ecoseg.species.review`):
   :func:`~ecoseg.species._edit_log.edit_log` its entries,
   :func:`~ecoseg.species._edit_log.log_lines` the log in plain words (``ecoseg edit --log``);
@@ -20,6 +21,7 @@ Never imports torch or the engines: it reads stores (and the video they were mad
 writes the object table, the labels array and the edit log back into the store.
 """
 
+from ecoseg.provenance import ObjectRecord
 from ecoseg.species._edit_record import Edit, parse_edit_args
 from ecoseg.species.classify import classify, review_queue, train_model
 from ecoseg.species.diverse import diverse_queue
@@ -30,6 +32,7 @@ from ecoseg.species.truth import truth_classes
 __all__ = [
     "Edit",
     "ModelError",
+    "ObjectRecord",
     "Review",
     "SpeciesModel",
     "UndoneEdit",

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ecoseg.measure.calibration import warn_if_replaced
 from ecoseg.measure.regions import class_source_of as class_source
-from ecoseg.species._classify_warnings import warn_narrower
+from ecoseg.species._classify_warnings import lost_name, warn_narrower
 from ecoseg.species._review_queue import queue_table
 from ecoseg.species.edits import named_by_person
 from ecoseg.species.features import FEATURE_VERSION
@@ -66,8 +66,8 @@ def write_classifications(
     Warns
     -----
     NarrowerModelWarning
-        Once per store where tracks an earlier classification named lose names the model
-        does not know.
+        Once per store where tracks an earlier classification or discovery's colour rules
+        named lose names the model does not know.
     CalibrationReplacedWarning
         ``calibration`` replaces another calibration stored.
     """
@@ -87,14 +87,15 @@ def write_classifications(
                 warn_if_replaced(s, None)
                 s.calibration = None
             meta = read_meta(s)
-            objects, lost = [], Counter()  # lost: earlier classes this model cannot give
+            objects, lost = [], Counter()  # lost: earlier guesses this model cannot give
             for obj in meta["objects"]:
                 oid = int(obj["id"])
                 # a guess, or nobody's (kept: a concept's track no person named, ``visual``)
                 keep = keep_visual and class_source(obj) == "concept"
                 if oid in best and not named_by_person(obj) and not keep:
-                    if class_source(obj) == "classified" and obj["class"] not in fitted.classes:
-                        lost[obj["class"]] += 1
+                    gone = lost_name(obj, fitted)
+                    if gone is not None:
+                        lost[gone] += 1
                     obj = label_track(obj, *best[oid], float(threshold))
                 objects.append(obj)
             record = {

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from ecoseg._class_names import clean_class_name, new_spelling
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError
 from ecoseg.species._edit_log import read_meta, standing_edits, utc_now
@@ -282,10 +283,35 @@ def plan_edits(
             raise ConfigError(f"{store.path}: {where}: {exc}; nothing was changed") from None
         add(edit, entry, frames, new_objects, new_present)
         planned.append(edit)
+    _check_spellings(store, edits, meta["objects"], objects, words)
     if unchanged:
         said = "; ".join(unchanged)
         warn(f"{store.path}: {said}; not written nor logged again", UnchangedEditWarning)
     return steps
+
+
+def _check_spellings(
+    store, edits: Sequence[Edit], before: Sequence[dict], after: Sequence[dict], words: EditWords
+) -> None:
+    """Refuse a command whose ``set_class`` gives a name that differs only in letter case
+    from one the store holds (``before`` the command) and still holds ``after`` it
+    (:func:`ecoseg._class_names.new_spelling`): they would be counted as two species. Respelling
+    a name is naming every track of it alike in one command."""
+    names = [o.get("class") for o in before]
+    for k, edit in enumerate(edits, 1):
+        if edit.kind != "set_class":
+            continue
+        there = new_spelling(edit.cls, names, [o.get("class") for o in after])
+        if there is None:
+            continue
+        tracks = [int(o["id"]) for o in after if clean_class_name(o.get("class")) == there]
+        listed = f"track{'s' * (len(tracks) > 1)} {', '.join(map(str, tracks))}"
+        where = words(edit) if len(edits) == 1 else f"edit {k} of {len(edits)} ({words(edit)})"
+        raise ConfigError(
+            f"{store.path}: {where}: class {edit.cls!r} differs only in case from {there!r} "
+            f"already in the store ({listed}); use {there!r}, or name {listed} {edit.cls!r} "
+            "too in the same command; nothing was changed"
+        )
 
 
 def _frame_ranges(frames: np.ndarray) -> list[list[int]]:

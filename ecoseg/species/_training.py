@@ -14,9 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ecoseg._warn import warn
-from ecoseg.errors import ClassNameWarning, ConfigError
-from ecoseg.provenance import case_clashes
+from ecoseg._class_names import new_spelling
+from ecoseg.errors import ConfigError
 from ecoseg.species._classify_warnings import warn_few
 from ecoseg.species.features import (
     FEATURE_VERSION,
@@ -104,6 +103,28 @@ def training_rows(feats: TrackFeatures) -> tuple[np.ndarray, list[str]]:
     return feats.values[keep], [c for c, k in zip(feats.classes, keep) if k]
 
 
+def _check_spellings(feats: TrackFeatures, labels: list[str], named_in: dict[str, str]) -> None:
+    """Refuse the reviewed tracks of ``feats`` (named ``labels``) where a name differs only in
+    letter case from one a training track before them has (``named_in``: each name, the
+    store that named it first; this store's names are added): the model would learn one
+    species as two (:func:`ecoseg._class_names.new_spelling`)."""
+    for name in labels:
+        there = new_spelling(name, named_in)
+        named_in.setdefault(name, str(feats.store))
+        if there is None:
+            continue
+        ids = [
+            int(i) for i, r, c in zip(feats.ids, feats.reviewed, feats.classes) if r and c == name
+        ]
+        tracks = f"track{'s' * (len(ids) > 1)} {', '.join(map(str, ids))}"
+        respell = " ".join(f"--set-class {i}={there}" for i in ids)
+        raise ConfigError(
+            f"{feats.store}: reviewed {tracks} named {name!r}, which differs only in case from "
+            f"{there!r} (reviewed in {named_in[there]}): the model would learn one species as "
+            f"two; use {there!r} (ecoseg edit {feats.store} {respell})"
+        )
+
+
 def train_model(
     stores,
     *,
@@ -148,6 +169,7 @@ def train_model_for(
     a caller's own, :func:`~ecoseg.species.classify.classify`'s ``train_videos`` and
     ``--train-video``) when their number is not the stores' or one is not found."""
     X, y, names, training, units, where = [], [], None, [], set(), []
+    named_in: dict[str, str] = {}  # each species name, the store that named it first
     stores = as_list(stores)
     video_option = f"{keyword}=... ({flag} PATH)"
     for store, video in zip(stores, videos_for(videos, len(stores), f"{keyword} ({flag})")):
@@ -167,6 +189,7 @@ def train_model_for(
         names = feats.names
         units.add(feats.units)
         rows, labels = training_rows(feats)
+        _check_spellings(feats, labels, named_in)
         X.append(rows)
         y += labels
         training.append(
@@ -196,14 +219,6 @@ def train_model_for(
                     "train one model: calibrate them (ecoseg measure --calibration)"
                 )
     warn_few(y, stores)
-    for group in case_clashes(y):  # two classes of the model for what is likely one species
-        warn(
-            f"{', '.join(str(s) for s in stores)}: reviewed class names "
-            f"{' and '.join(repr(g) for g in group)} differ only in letter case and train "
-            f"{len(group)} species; if they are one, name their tracks alike (ecoseg edit "
-            "STORE --set-class ID=NAME)",
-            ClassNameWarning,
-        )
     try:
         return SpeciesModel.fit(
             np.concatenate(X) if X else np.zeros((0, len(names))),

@@ -13,7 +13,7 @@ colour rules (``class_source="rule"``), from an earlier classification and from 
 exemplars alone (class ``visual``: no name was typed) are replaced. Each classification of a
 store is one entry of its edit log (``kind="classify"``), so ``ecoseg edit STORE --undo``
 restores the classes it replaced, and the calibration a ``--calibration`` saved with it. A
-model that does not know species an earlier classification named says so
+model that does not know species an earlier classification or the colour rules named says so
 (:class:`NarrowerModelWarning`): those tracks lose their names because it cannot give them.
 """
 
@@ -175,9 +175,10 @@ def classify(
     Warns
     -----
     NarrowerModelWarning
-        Once per store where tracks an earlier classification named lose names the model
-        does not know (naming the species, the number of tracks and ``ecoseg edit STORE
-        --undo``, which gives them back).
+        Once per store where tracks an earlier classification or discovery's colour rules
+        named lose names the model does not know (naming the species, the number of tracks
+        and ``ecoseg edit STORE --undo`` or ``ecoseg.Review(STORE).undo()``, which gives
+        them back).
     SpeciesModelWarning
         Species learnt from few reviewed tracks, or a store's reviewed tracks naming a
         species the model does not know.

@@ -56,6 +56,7 @@ from typing import Any
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.measure.counts import warn_case_clashes
+from ecoseg.provenance import ObjectRecord
 from ecoseg.species._edit_log import (
     ATTR_KEY,
     check_log,
@@ -281,7 +282,7 @@ class Review:
     >>> r = Review(path)
     >>> r.merge(1, 2)
     >>> r.set_class(1, "wrasse")
-    >>> [(o["id"], o["class"], o["reviewed"]) for o in r.objects]
+    >>> [(o.id, o.class_name, o.reviewed) for o in r.objects]
     [(1, 'wrasse', True)]
     >>> [u.words for u in r.undo()]
     ['undid edit 2: set class of track 1 to wrasse (was: unknown)']
@@ -377,12 +378,15 @@ class Review:
         return [undone_edit(e, log, self._where) for e in entries]
 
     @property
-    def objects(self) -> list[dict[str, Any]]:
-        """The object table now."""
+    def objects(self) -> list[ObjectRecord]:
+        """The object table now, one :class:`~ecoseg.provenance.ObjectRecord` per track (a
+        frozen record: ``id``, ``class_name`` (the stored ``class``), ``source``,
+        ``class_source``, ``class_probability``, ``reviewed``, ``class_suggestion``; the other
+        keys in ``extra``); a list of the stored JSON dicts until stop 62."""
         from ecoseg.store import opened_store
 
         with opened_store(self._where) as store:
-            return store.objects
+            return list(store.object_records().values())
 
     @property
     def log(self) -> list[dict[str, Any]]:

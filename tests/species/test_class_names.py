@@ -1,6 +1,7 @@
 """A species name is one species in every table whatever its spelling of the same text
-(Unicode NFC or NFD, runs of spaces); names that differ only in letter case are counted
-apart, and said so."""
+(Unicode NFC or NFD, runs of spaces); a name a person gives that differs only in letter case
+from one in the store is refused, and such names an older store holds are counted apart, and
+said so."""
 
 import json
 import unicodedata
@@ -11,7 +12,7 @@ from species_helpers import tracker_store
 
 import ecoseg
 from ecoseg.cli import main
-from ecoseg.errors import ClassNameWarning
+from ecoseg.errors import ClassNameWarning, ConfigError
 from ecoseg.species import Review, apply_edits
 from ecoseg.species.edits import Edit
 from ecoseg.species.review import ATTR_KEY
@@ -64,12 +65,58 @@ def test_spaces_and_unknown_spelled_otherwise(tmp_path):
     assert maxn(path) == {"blue tang": 2, "unknown": 1}
 
 
-def test_names_differing_in_case_are_counted_apart_with_a_warning(tmp_path, capsys):
+def respelt(path, names: dict[int, str]) -> None:
+    """Name tracks of the store ``path`` as an older ecoseg (or another tool) could write
+    them, past today's checks."""
+    s = MaskStore.open(path, mode="a")
+    meta = json.loads(json.dumps(s.group.attrs.asdict()[ATTR_KEY]))
+    for obj in meta["objects"]:
+        if int(obj["id"]) in names:
+            obj.update({"class": names[int(obj["id"])], "class_source": "reviewed"})
+            obj.update({"reviewed": True, "class_probability": 1.0})
+    s.group.attrs.update({ATTR_KEY: meta})
+    s.close()
+
+
+def test_a_name_differing_only_in_case_from_one_in_the_store_is_refused(tmp_path, capsys):
+    """'Parrotfish' beside 'parrotfish' was written (two species in counts and MaxN) with a
+    warning; now refused, naming the spelling in the store, and nothing is written."""
     path = tmp_path / "m.zarr"
     tracker_store(path)
     Review(path).set_class(1, "parrotfish")
-    with pytest.warns(ClassNameWarning, match=r"'Parrotfish' \(track 2\) and 'parrotfish'"):
-        Review(path).set_class(2, "Parrotfish")
+    with pytest.raises(ConfigError) as caught:
+        Review(path).set_class(2, " Parrotfish")
+    assert str(caught.value) == (
+        f"{path}: set_class(2, 'Parrotfish'): class 'Parrotfish' differs only in case from "
+        "'parrotfish' already in the store (track 1); use 'parrotfish', or name track 1 "
+        "'Parrotfish' too in the same command; nothing was changed"
+    )
+    capsys.readouterr()
+    assert main(["edit", str(path), "--set-class", "2=PARROTFISH"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"ecoseg: error: {path}: --set-class 2=PARROTFISH: class 'PARROTFISH' differs only in "
+        "case from 'parrotfish' already in the store (track 1); use 'parrotfish', or name "
+        "track 1 'PARROTFISH' too in the same command; nothing was changed"
+    ]
+    assert [e["kind"] for e in Review(path).log] == ["set_class"]  # nothing written
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ClassNameWarning)
+        Review(path).set_class(2, "parrotfish")  # the store's spelling
+        # respelt: every track of the name in one command
+        code = main(
+            ["edit", str(path), "--set-class", "1=Parrotfish", "--set-class", "2=Parrotfish"]
+        )
+        assert code == 0
+        assert maxn(path) == {"Parrotfish": 2, "unknown": 1}
+
+
+def test_names_differing_in_case_in_an_older_store_are_counted_apart_with_a_warning(
+    tmp_path, capsys
+):
+    path = tmp_path / "m.zarr"
+    tracker_store(path)
+    respelt(path, {1: "parrotfish", 2: "Parrotfish"})  # before ecoseg refused it
     with pytest.warns(ClassNameWarning, match="differ only in letter case"):
         assert maxn(path) == {"parrotfish": 1, "Parrotfish": 1, "unknown": 1}
     assert main(["measure", str(path), "-o", str(tmp_path / "t")]) == 0
@@ -77,9 +124,9 @@ def test_names_differing_in_case_are_counted_apart_with_a_warning(tmp_path, caps
     warning = [line for line in err.splitlines() if "letter case" in line]
     assert len(warning) == 1 and warning[0].startswith("ecoseg: warning: ")
     assert str(path) in warning[0]
-    # naming the tracks alike ends it; an unrelated edit says nothing
-    with pytest.warns(ClassNameWarning):  # still two spellings after this edit
-        Review(path).set_class(3, "parrotfish")
+    # naming the tracks alike ends it (a spelling the store has is no new one)
+    with pytest.warns(ClassNameWarning, match=r"'Parrotfish' \(track 2\) and 'parrotfish'"):
+        Review(path).set_class(3, "parrotfish")  # still two spellings after this edit
     with warnings.catch_warnings():
         warnings.simplefilter("error", ClassNameWarning)
         Review(path).set_class(2, "parrotfish")

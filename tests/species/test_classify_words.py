@@ -133,16 +133,22 @@ def test_model_files_from_a_newer_ecoseg_or_a_folder_say_so(tmp_path, capsys):
     assert err == f"ecoseg: error: {missing}: species model file not found"
 
 
-def test_training_on_names_differing_only_in_case_warns(tmp_path):
-    from ecoseg.errors import ClassNameWarning
-
+def test_training_on_names_differing_only_in_case_is_refused(tmp_path, capsys):
+    """It trained 'Red' and 'red' as two species, with a warning."""
     stores = [tmp_path / f"m{k}.zarr" for k in range(2)]
     imgs = [small_store(p) for p in stores]
     named(stores[0], {1: "red", 2: "blue", 3: "red", 4: "blue"})
     named(stores[1], {1: "Red", 2: "blue", 3: "Red", 4: "blue"})  # another reviewer's spelling
-    with pytest.warns(ClassNameWarning, match="names 'Red' and 'red' differ only in letter case"):
-        model = train_model(stores, videos=imgs)
-    assert model.classes == ("Red", "blue", "red")  # what the warning is about
+    with pytest.raises(ConfigError) as caught:
+        train_model(stores, videos=imgs)
+    assert str(caught.value) == (
+        f"{stores[1]}: reviewed tracks 1, 3 named 'Red', which differs only in case from 'red' "
+        f"(reviewed in {stores[0]}): the model would learn one species as two; use 'red' "
+        f"(ecoseg edit {stores[1]} --set-class 1=red --set-class 3=red)"
+    )
+    respell = str(caught.value).split("(ecoseg edit ")[1].rstrip(")").split()
+    assert main(["edit", *respell]) == 0  # the command it names is the way
+    assert train_model(stores, videos=imgs).classes == ("blue", "red")
 
 
 def test_a_video_not_found_is_named_with_the_option_that_gives_it(tmp_path, capsys):

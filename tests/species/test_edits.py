@@ -199,7 +199,7 @@ def test_a_class_name_that_is_not_text_is_refused_and_nothing_stored(store3, nam
         review.set_class(2, name)
     assert review.objects == before and review.log == []
     review.set_class(np.int64(2), np.str_("wrasse"))  # a name from a numpy array is text
-    assert [o["class"] for o in review.objects if o["id"] == 2] == ["wrasse"]
+    assert [o.class_name for o in review.objects if o.id == 2] == ["wrasse"]
 
 
 def test_numpy_ids_and_frames_are_plain_ints_in_the_log(store3):
@@ -309,8 +309,8 @@ def test_an_unknown_named_by_a_person_has_no_probability(store3):
 
     path, _, _ = store3
     assert main(["edit", str(path), "--set-class", "1=unknown", "--set-class", "2=wrasse"]) == 0
-    objects = {o["id"]: o for o in Review(path).objects}
-    assert "class_probability" not in objects[1] and objects[1]["reviewed"] is True
+    objects = {o.id: o for o in Review(path).objects}
+    assert objects[1].class_probability is None and objects[1].reviewed is True
     queue = review_queue(path).set_index("object_id")
     assert np.isnan(queue.loc[1, "class_probability"]) and queue.loc[1, "reviewed"]
     assert queue.loc[2, "class_probability"] == 1.0

@@ -35,9 +35,9 @@ def test_the_repeat_leaves_undo_to_the_edit_it_repeated(store3):
         assert r.apply(r._edit("set_class", 3, cls="wrasse")) is None
     r.set_class(3, "goby")  # another name is an edit
     r.undo()
-    assert {o["id"]: o["class"] for o in r.objects}[3] == "wrasse"
+    assert {o.id: o.class_name for o in r.objects}[3] == "wrasse"
     r.undo()  # the first naming: the class the track had
-    assert {o["id"]: o["class"] for o in r.objects}[3] == "unknown"
+    assert {o.id: o.class_name for o in r.objects}[3] == "unknown"
     assert [e["kind"] for e in r.log] == ["set_class", "set_class", "undo", "undo"]
 
 

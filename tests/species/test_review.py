@@ -366,7 +366,7 @@ def test_marking_an_unknown_track_with_a_suggestion_reviewed_is_refused(store3, 
     r = Review(path)
     r.set_class(1, "wrasse")
     new = r.split(1, 5)
-    assert {o["id"]: o.get("class_suggestion") for o in r.objects}[new] == "wrasse"
+    assert {o.id: o.class_suggestion for o in r.objects}[new] == "wrasse"
     before, log = chunk_bytes(path), edit_log(path)
     with pytest.raises(ConfigError) as info:
         r.mark_reviewed(new)
@@ -384,9 +384,9 @@ def test_marking_an_unknown_track_with_a_suggestion_reviewed_is_refused(store3, 
     # what the remedy says works, and an unknown track without a suggestion can be confirmed
     r.set_class(new, "wrasse")
     r.mark_reviewed(2)
-    objects = {o["id"]: o for o in r.objects}
-    assert (objects[new]["class"], objects[new]["reviewed"]) == ("wrasse", True)
-    assert (objects[2]["class"], objects[2]["reviewed"]) == ("unknown", True)
+    objects = {o.id: o for o in r.objects}
+    assert (objects[new].class_name, objects[new].reviewed) == ("wrasse", True)
+    assert (objects[2].class_name, objects[2].reviewed) == ("unknown", True)
 
 
 def test_the_tables_class_source_is_the_object_tables_reviewed_flag(store3):
@@ -400,7 +400,7 @@ def test_the_tables_class_source_is_the_object_tables_reviewed_flag(store3):
     r.set_class(3, "parrotfish")
     r.undo()
     tracks = measure(path)["tracks"]
-    flags = {o["id"]: bool(o.get("reviewed")) for o in r.objects}
+    flags = {o.id: o.reviewed for o in r.objects}
     assert dict(zip(tracks["object_id"], tracks["class_source"] == "reviewed")) == flags
     assert flags == {1: True, 2: True, 3: False, new: False}
     confirmed = tracks[(tracks["class_source"] == "reviewed") & (tracks["class"] != "unknown")]
@@ -433,3 +433,31 @@ def test_edit_log_marks_what_an_undo_took_back(store3, capsys):
     assert main(["edit", str(path), "--log", "--json"]) == 0
     out = capsys.readouterr().out
     assert [json.loads(line) for line in out.splitlines()] == edit_log(path)
+
+
+def test_review_objects_are_typed_frozen_records(store3):
+    """``Review.objects`` was a list of the stored dicts (``o["class"]``, ``o.get(...)``);
+    now one frozen :class:`ObjectRecord` per track, named where ``Review`` is."""
+    import dataclasses
+
+    import ecoseg
+    import ecoseg.species
+
+    path, _, _ = store3
+    r = Review(path)
+    r.set_class(1, "wrasse")
+    new = r.split(1, 5)  # its part gets the name only as a suggestion
+    objects = {o.id: o for o in r.objects}
+    assert ecoseg.species.ObjectRecord is ecoseg.ObjectRecord
+    assert all(isinstance(o, ecoseg.species.ObjectRecord) for o in objects.values())
+    one = objects[1]
+    assert (one.class_name, one.class_source, one.class_probability, one.reviewed) == (
+        "wrasse",
+        "reviewed",
+        1.0,
+        True,
+    )
+    assert (objects[new].class_name, objects[new].class_suggestion) == ("unknown", "wrasse")
+    assert objects[2].class_suggestion is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        one.reviewed = False  # a record of the store, not a way to edit it

@@ -320,6 +320,6 @@ def test_a_study_run_with_a_model_that_cannot_give_its_earlier_names_says_so(
     assert [str(w.message) for w in caught if w.category is NarrowerModelWarning] == [
         f"{store}: {n} track{'s' * (n > 1)} lose{'s' * (n == 1)} the name {dropped!r} an "
         f"earlier classification gave {'them' if n > 1 else 'it'}, a species the model does "
-        f"not know (it names {', '.join(narrow.classes)}); ecoseg edit {store} --undo gives "
-        f"{'them' if n > 1 else 'it'} back"
+        f"not know (it names {', '.join(narrow.classes)}); ecoseg edit {store} --undo (in "
+        f"Python ecoseg.Review({str(store)!r}).undo()) gives {'them' if n > 1 else 'it'} back"
     ]
