@@ -144,8 +144,8 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event)
     #: classes of the objects as they are found (automatic discovery adds to it while running)
     objects: dict[int, dict[str, str]] = field(default_factory=dict)
-    #: warnings for the user, filled while running (the motion tracker's moving camera, fast
-    #: (bf16) on a CPU without bf16 instructions)
+    #: warnings for the user, filled while running (an image folder read in name order, the
+    #: motion tracker's moving camera, fast (bf16) on a CPU without bf16 instructions)
     notices: list[str] = field(default_factory=list)
 
     def first(self) -> int:
@@ -410,6 +410,11 @@ def _survey_results(job: Job) -> Iterator[Any]:
 def run_job(job: Job, *, checked: bool = False) -> Iterator[FrameUpdate]:
     """Run a job, yielding the masks of every frame from ``job.start`` as they are made.
 
+    What the user should hear goes to ``job.notices`` (the widget shows them when the run
+    ends): an image folder whose names carry no frame numbers is read in name order, said
+    once, in the words ``ecoseg segment`` warns with (not for a photo survey, whose
+    photographs are no frames); the motion tracker's moving camera.
+
     Parameters
     ----------
     job : Job
@@ -441,6 +446,11 @@ def run_job(job: Job, *, checked: bool = False) -> Iterator[FrameUpdate]:
         check_settings(job)
     reader = open_video(job.video, fps=job.fps)
     try:
+        note = getattr(reader, "order_note", None)
+        if note is not None and not survey(job):  # a photo survey's names are free: no frames
+            # an image folder whose names carry no frame numbers, read in name order: said
+            # once a run, in the words ecoseg segment warns with (ecoseg.io.video.as_reader)
+            job.notices.append(note)
         n = len(reader)
         stop = n if job.stop is None else min(int(job.stop), n)
         checked = job  # the caller's job keeps its prompts as given

@@ -14,7 +14,8 @@ A layer read from a store an interrupted ``ecoseg edit`` left half written is me
 shown, and the status line says the numbers come from an unfinished edit. *Cancel* stops a
 measurement before its next chunk of frames (:func:`ecoseg.measure`'s ``cancel``): nothing is
 written. A measurement that does not succeed, cancelled or failed, clears the tables shown
-before (of the layer measured before: the widget is the new layer's once it starts).
+before (of the layer measured before: the widget is the new layer's once it starts), except
+a cancelled one of the layer they were measured from, unchanged since: they stay, still true.
 *Export tables…* writes the tables shown while they are current for their layer, and measures
 it again first (in the worker, with *Cancel*) once its masks or classes changed since.
 """
@@ -47,16 +48,9 @@ from qtpy.QtWidgets import (
 from ecoseg.errors import Cancelled, EcosegError
 from ecoseg.napari._check import napari_remedy
 from ecoseg.napari._layers import META_KEY, labels_to_store, tracks_from_regions
-from ecoseg.napari._measure_views import SORT_ROLE, ScaleBox, TableModel
+from ecoseg.napari._measure_views import SORT_ROLE, ScaleBox, TableModel, counts_plot
 from ecoseg.napari._pool import start as start_worker
 from ecoseg.napari._warned import Kept, kept, show
-from ecoseg.report.figures._counts import (
-    class_maxn,
-    frame_duration,
-    held_steps,
-    maxn_marker,
-    survey_counts,
-)
 
 if TYPE_CHECKING:
     import napari
@@ -137,36 +131,6 @@ def measure_labels(
     return measure(store, cancel=cancel), store
 
 
-def survey_plot(ax, counts: pd.DataFrame | None, photos, maxn: pd.DataFrame | None = None) -> None:
-    """Draw a photo survey's ``counts`` table on ``ax`` as the report does: per photograph
-    (``photos``, one per frame) a bar per class, each class's MaxN (``maxn`` table) marked
-    over its photograph (:func:`~ecoseg.report.figures._counts.survey_counts`, its axis
-    :func:`~ecoseg.report.figures._panels.photograph_axis`), classes in the colour cycle.
-
-    Examples
-    --------
-    >>> from matplotlib.figure import Figure
-    >>> ax = Figure().add_subplot()
-    >>> counts = pd.DataFrame({"frame": [0, 1], "time_s": [0.0, 1.0],
-    ...                        "class": ["urchin", "urchin"], "count": [2, 0]})
-    >>> maxn = pd.DataFrame({"class": ["urchin"], "maxn": [2], "frame": [0], "time_s": [0.0]})
-    >>> survey_plot(ax, counts, ("q1.png", "q2.png"), maxn)
-    >>> ax.get_xlabel(), [t.get_text() for t in ax.get_xticklabels()]
-    ('photograph', ['q1.png', 'q2.png'])
-    >>> [(line.get_marker(), float(line.get_xdata()[0])) for line in ax.lines]  # MaxN: photo 0
-    [('v', 0.0)]
-    """
-    from matplotlib.patches import Patch
-
-    if counts is None:
-        counts = pd.DataFrame(columns=["frame", "time_s", "class", "count"])
-    colors = {c: f"C{i}" for i, c in enumerate(sorted(counts["class"].unique()))}
-    survey_counts(ax, counts, colors, maxn, None, photos)
-    if colors:
-        handles = [Patch(color=v, label=str(k)) for k, v in colors.items()]
-        ax.legend(handles=handles, fontsize=7, ncols=2, frameon=False)
-
-
 class MeasureWidget(QWidget):
     """Measure a Labels layer: sortable tables, counts plot, calibration, export.
 
@@ -187,6 +151,9 @@ class MeasureWidget(QWidget):
         self._calibration = None  # what Measure uses: exact, with its kind (None: pixels)
         self._measured_layer = None  # the layer of the tables (watched: see _changed)
         self._stale = False  # its masks or classes changed since it was measured
+        #: what a cancel puts back (_cal_used, _unfinished) when the tables shown are of the
+        #: layer measured now, unchanged since; None: a cancel clears them (see _start)
+        self._kept: tuple | None = None
         self._export_to = None  # (folder, formats): export once measured (see export)
 
         self.masks_combo = QComboBox()
@@ -427,7 +394,8 @@ class MeasureWidget(QWidget):
     def _start(self, layer, cal, said: str) -> None:
         """Measure ``layer`` with ``cal`` in a worker thread (progress, *Cancel*), saying
         ``said``; from now on the tables are ``layer``'s: the ones shown before are cleared
-        unless it succeeds (:meth:`_no_tables`)."""
+        unless it succeeds (:meth:`_no_tables`), or it is cancelled and they are ``layer``'s,
+        unchanged since they were measured (and while it ran): still true, they stay."""
         from napari.qt.threading import create_worker
 
         data = layer.data
@@ -450,6 +418,8 @@ class MeasureWidget(QWidget):
         worker.returned.connect(self._measured)
         worker.finished.connect(self._measure_finished)
         self._worker = worker
+        same = self._store is not None and layer is self._measured_layer and not self._stale
+        self._kept = (self._cal_used, self._unfinished) if same else None
         self._cal_used = cal
         self._unfinished = _unfinished(layer)
         self._watch(layer)
@@ -492,9 +462,18 @@ class MeasureWidget(QWidget):
             self.status.setText("cancelling…")
 
     def _errored(self, exc: BaseException) -> None:
-        """The measurement did not succeed: cancelled or failed, its tables are not made."""
+        """The measurement did not succeed: cancelled or failed, its tables are not made.
+        The tables shown before are cleared, unless it was cancelled and they are of the
+        layer it measured, unchanged since they were measured (:meth:`_start`)."""
         exporting, self._export_to = self._export_to is not None, None
         name = getattr(self._measured_layer, "name", "the layer")
+        if isinstance(exc, Cancelled) and self._kept is not None and not self._stale:
+            self._cal_used, self._unfinished = self._kept  # what the tables were made with
+            self.status.setText(
+                f"cancelled: measuring {name!r} stopped; nothing was written; the tables "
+                f"shown are still those of {name!r}, unchanged since they were measured"
+            )
+            return
         cleared = "; the tables shown before are cleared" if self._store is not None else ""
         self._no_tables()
         if isinstance(exc, Cancelled):
@@ -630,26 +609,7 @@ class MeasureWidget(QWidget):
     def _plot(self) -> None:
         self.figure.clear()
         ax = self.figure.add_subplot(111)
-        counts = self.tables.get("counts")
-        photos = self._photos()
-        maxn = self.tables.get("maxn")
-        if photos is not None:  # a photo survey: no time axis, its counts per photograph
-            survey_plot(ax, counts, photos, maxn)
-        elif counts is not None and len(counts):
-            wide = counts.pivot_table(
-                index="time_s", columns="class", values="count", aggfunc="sum"
-            )
-            frame_s = frame_duration(wide.index)  # the last frame's count held over its frame
-            for i, cls in enumerate(wide.columns):
-                t, n = held_steps(wide.index, wide[cls], frame_s)
-                ax.step(t, n, where="post", label=str(cls), color=f"C{i}")
-                if (m := class_maxn(maxn, cls)) is not None:  # as the report marks it
-                    maxn_marker(ax, m["time_s"], m["maxn"], f"C{i}")
-            ax.legend(fontsize=7, ncols=2, frameon=False)
-        if photos is None:
-            ax.set_xlabel("time (s)")
-            ax.set_ylabel("count")
-        ax.tick_params(labelsize=7)
+        counts_plot(ax, self.tables.get("counts"), self.tables.get("maxn"), self._photos())
         self._cursor = ax.axvline(self._current_time(), color="0.3", lw=1, ls="--")
         self.canvas.draw_idle()
 

@@ -47,7 +47,7 @@ from ecoseg.napari._rate import DEFAULT_FPS, folder_rate, is_folder, rate_text, 
 if TYPE_CHECKING:
     import napari
 
-__all__ = ["LABELS", "SegmentForm"]
+__all__ = ["LABELS", "DeviceBox", "SegmentForm", "more_devices"]
 
 #: The labels of the controls that set ``ecoseg segment`` options, by the option (the *Find*
 #: box's too): the widget shows them, and its status line and notifications name the options
@@ -117,10 +117,7 @@ class SegmentForm(QWidget):
         self.size_spin.setSingleStep(64)
         self.size_spin.setSpecialValueText("model default")
         self.size_spin.setToolTip("Smaller network input (e.g. 512) runs faster on a CPU")
-        self.device_combo = QComboBox()
-        self.device_combo.addItem("auto", None)
-        self.device_combo.addItem("cpu", "cpu")
-        self.device_combo.addItem("cuda", "cuda")
+        self.device_combo = DeviceBox()
         self.fast_check = QCheckBox(LABELS["--fast"])
         self.fast_check.setToolTip(
             "SAM 2 and SAM 3: run the network in bf16 (faster on GPUs and on CPUs with bf16 "
@@ -386,3 +383,55 @@ class SegmentForm(QWidget):
         message = napari_words(message, LABELS)  # its controls, not the command's options
         self.status.setText(f"error: {message}")
         show_error(f"ecoseg: {message}")
+
+
+def more_devices() -> list[str]:
+    """The devices of this machine that the *device* box lists besides auto, cpu and cuda:
+    ``cuda:0`` … ``cuda:N-1`` when torch sees more than one CUDA device (one GPU is
+    ``cuda``), and ``mps`` where torch has Apple's GPU; each a name ``--device`` takes
+    (:func:`ecoseg._device.check_device_name`) and this machine has
+    (:func:`ecoseg._device.unavailable`). Imports torch (about a second, once).
+
+    Examples
+    --------
+    >>> set(more_devices()) <= {"mps"} | {f"cuda:{i}" for i in range(64)}
+    True
+    """
+    from ecoseg._device import check_device_name, unavailable
+
+    try:
+        import torch
+    except ImportError:  # no torch: SAM 2 and SAM 3 refuse to run anyway, auto and cpu stay
+        return []
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    names = [f"cuda:{i}" for i in range(gpus)] if gpus > 1 else []
+    return [check_device_name(n) for n in [*names, "mps"] if unavailable(n) is None]
+
+
+class DeviceBox(QComboBox):
+    """The *device* box: auto, cpu and cuda, and the machine's other devices
+    (:func:`more_devices`: each GPU by its index when there are several, Apple's mps), added
+    when the box is opened (:meth:`list_devices`), so opening the widget does not import
+    torch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.addItem("auto", None)
+        self.addItem("cpu", "cpu")
+        self.addItem("cuda", "cuda")
+        self.setToolTip(
+            "auto: CUDA if available, else Apple MPS, else the CPU; cuda:0, cuda:1, …: one GPU "
+            "of several"
+        )
+
+    def list_devices(self) -> None:
+        """Add the machine's devices not listed yet (:func:`more_devices`); none is taken
+        away, so the choice made stays (a device gone since is refused by the run, naming
+        it)."""
+        for name in more_devices():
+            if self.findData(name) < 0:
+                self.addItem(name, name)
+
+    def showPopup(self) -> None:  # noqa: N802 - Qt API
+        self.list_devices()
+        super().showPopup()

@@ -471,12 +471,27 @@ def test_tracks_and_rows_stay_with_the_layer_measured(widget, qtbot):
     ), w.status.text()
 
 
+def _cancelled(w, qtbot, monkeypatch, press):
+    """Start a measurement with ``press``, cancel it while its first chunk is measured, and
+    wait for it to end; the number of chunks measured."""
+    reached, go, chunks = _held_in_first_chunk(monkeypatch)
+    press()
+    assert w.cancel_btn.isEnabled() and not w.measure_btn.isEnabled()
+    qtbot.waitUntil(reached.is_set, timeout=60_000)
+    w.cancel_btn.click()  # while the first chunk is measured
+    assert w.status.text() == "cancelling…"
+    go.set()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    assert w.measure_btn.isEnabled() and not w.cancel_btn.isEnabled()
+    return len(chunks)
+
+
 def test_cancel_stops_a_measurement_writing_nothing_and_measure_works_again(
     widget, qtbot, monkeypatch, tmp_path
 ):
     """*Cancel* stops a measurement before its next chunk of frames, as ``measure``'s
-    ``cancel`` does: no tables (those shown before, of the layer measured before, are
-    cleared), nothing to export, and the next *Measure* measures anew. The widget had no
+    ``cancel`` does: no tables are made, and those shown before are cleared once their layer
+    changed (nothing to export), and the next *Measure* measures anew. The widget had no
     Cancel: a long video measured to its end."""
     from ecoseg.measure import regions
 
@@ -484,15 +499,8 @@ def test_cancel_stops_a_measurement_writing_nothing_and_measure_works_again(
     assert not w.cancel_btn.isEnabled()  # only while measuring
     _measure(w, qtbot)  # tables shown before
     real = regions.region_stats
-    reached, pressed, chunks = _held_in_first_chunk(monkeypatch)
-    w.measure_btn.click()
-    assert w.cancel_btn.isEnabled() and not w.measure_btn.isEnabled()
-    qtbot.waitUntil(reached.is_set, timeout=60_000)
-    w.cancel_btn.click()  # while the first chunk is measured
-    assert w.status.text() == "cancelling…"
-    pressed.set()
-    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
-    assert len(chunks) == 1  # no chunk after the one being measured
+    w.viewer.layers["truth masks"].paint((3, 60, 60), 77)  # they say the masks no longer
+    assert _cancelled(w, qtbot, monkeypatch, w.measure_btn.click) == 1  # no chunk after it
     assert w.status.text() == (
         "cancelled: measuring 'truth masks' stopped; nothing was written; the tables shown "
         "before are cleared: press Measure to measure again"
@@ -500,9 +508,64 @@ def test_cancel_stops_a_measurement_writing_nothing_and_measure_works_again(
     assert w.tables == {} and w.proxy.rowCount() == 0
     assert not w.export_btn.isEnabled() and w.export(str(tmp_path / "t")) == []
     assert not (tmp_path / "t").exists()
-    assert w.measure_btn.isEnabled() and not w.cancel_btn.isEnabled()
 
     monkeypatch.setattr(regions, "region_stats", real)
     _measure(w, qtbot)  # measures anew, to the end
     assert w.status.text().endswith("lengths in mm") and w.export_btn.isEnabled()
-    assert len(w.tables["regions"]) == len(measure(sample().truth)["regions"])
+    assert 77 in set(w.tables["regions"]["object_id"])
+
+
+def test_a_cancel_keeps_the_tables_of_the_same_unchanged_layer(
+    widget, qtbot, monkeypatch, tmp_path
+):
+    """Measure pressed again on the layer measured, unchanged, and cancelled cleared its
+    tables, still true of it; they stay now (rows, export, the calibration they were made
+    with). Tables of another layer are cleared, and so are they when it changes while it is
+    measured."""
+    from ecoseg.measure import read_table
+
+    w = widget
+    _measure(w, qtbot)
+    shown = {name: df.copy() for name, df in w.tables.items()}
+    w.mm_spin.setValue(0.5)  # a new calibration for the measurement cancelled
+    assert _cancelled(w, qtbot, monkeypatch, w.measure) == 1
+    assert w.status.text() == (
+        "cancelled: measuring 'truth masks' stopped; nothing was written; the tables shown "
+        "are still those of 'truth masks', unchanged since they were measured"
+    )
+    assert w.tables.keys() == shown.keys() and w.export_btn.isEnabled()
+    for name, df in shown.items():
+        pd.testing.assert_frame_equal(w.tables[name], df)
+    assert w.proxy.rowCount() == len(shown["regions"]) and w.figure.axes
+    written = w.export(str(tmp_path / "kept"))  # written as shown, in mm, not measured again
+    assert len(written) == 10 and w._worker is None
+    pd.testing.assert_frame_equal(
+        read_table(tmp_path / "kept" / "regions.parquet"), shown["regions"], check_dtype=False
+    )
+    truth = w.viewer.layers["truth masks"]
+    truth.paint((3, 60, 60), 77)  # stale now: export measures again with the tables' 2.5 mm
+    assert w._cal_used.mm_per_px == 2.5
+
+    def changed_while_measured():
+        w.measure()
+        truth.paint((4, 60, 60), 78)
+
+    _measure(w, qtbot)
+    assert _cancelled(w, qtbot, monkeypatch, changed_while_measured) == 1
+    assert (
+        w.status.text().endswith(
+            "; the tables shown before are cleared: press Measure to measure again"
+        )
+        and w.tables == {}
+    )
+
+    w.mm_spin.setValue(0)
+    _measure(w, qtbot)
+    w.viewer.add_labels(np.asarray(truth.data).copy(), name="other")  # alike, not the same
+    w.masks_combo.setCurrentText("other")
+    assert _cancelled(w, qtbot, monkeypatch, w.measure) == 1
+    assert w.status.text() == (
+        "cancelled: measuring 'other' stopped; nothing was written; the tables shown before "
+        "are cleared: press Measure to measure again"
+    )
+    assert w.tables == {} and not w.export_btn.isEnabled()

@@ -167,3 +167,44 @@ def test_a_folder_without_images_is_refused_in_one_line(widget, tmp_path):
     assert w.open_folder(str(tmp_path)) is None
     assert w.status.text().startswith(f"error: {tmp_path}")
     assert "\n" not in w.status.text() and len(w.viewer.layers) == 0
+
+
+@pytest.fixture(scope="module")
+def unnumbered(tmp_path_factory, folder):
+    """The frames of ``folder`` under names that carry no frame numbers (read in name order)."""
+    out = tmp_path_factory.mktemp("unnumbered")
+    for i, png in enumerate(sorted(folder.iterdir())[:6]):
+        (out / f"reef {'abcdef'[i]}.png").write_bytes(png.read_bytes())
+    return out
+
+
+def test_a_folder_of_unnumbered_images_is_said_to_be_read_in_name_order_once(
+    widget, qtbot, unnumbered, folder, monkeypatch, tmp_path
+):
+    """``ecoseg segment`` and ``ecoseg.segment`` warn that such a folder is read in name order
+    (``as_reader``); the widget opened the folder itself and said nothing."""
+    from napari.utils import notifications
+
+    from ecoseg.io import VideoWarning
+    from ecoseg.io.folder import image_names, unnumbered_note
+    from ecoseg.napari._jobs import Job, run_job
+
+    shown = []
+    monkeypatch.setattr(notifications, "show_warning", shown.append)
+    w = widget
+    w.open_folder(str(unnumbered))
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.run()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)
+    with pytest.warns(VideoWarning, match="name order") as said:  # what segment says of it
+        ecoseg.segment(str(unnumbered), out=tmp_path / "m.zarr", engine="classical", progress=False)
+    notes = [str(x.message) for x in said if "name order" in str(x.message)]
+    assert notes == [f"{unnumbered}: {unnumbered_note(image_names(unnumbered))}"]
+    assert "carry no frame numbers (reef a.png, reef b.png, reef c.png, ...)" in notes[0]
+    assert shown == [f"ecoseg: {notes[0]}"]  # once, in segment's words
+    assert w.status.text().startswith("done: 6 frames")
+    assert w.status.text().endswith("(warning: see the notice)")
+    # a numbered folder is said nothing
+    job = Job(str(folder), engine="classical", stop=2)
+    list(run_job(job))
+    assert job.notices == []

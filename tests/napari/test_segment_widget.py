@@ -1,6 +1,6 @@
 """Segment & track widget: motion tracker and random-weight SAM 2 on the sample, Cancel,
 re-tracking from a corrected frame, the run's life (a failure, a closed layer, a second run);
-prompt conversion. Its refusals: test_segment_refusals.py; SAM 3's *Find*:
+prompt conversion; the device box. Its refusals: test_segment_refusals.py; SAM 3's *Find*:
 test_segment_find.py."""
 
 from __future__ import annotations
@@ -362,3 +362,37 @@ def test_the_widget_names_each_engine_as_its_choices_do(widget, qtbot, monkeypat
         ),
     }
     assert ENGINE_NAMES == {"sam2": "SAM 2", "sam3": "SAM 3", "classical": "the motion tracker"}
+
+
+def test_the_device_box_lists_each_gpu_of_several_when_opened(widget, monkeypatch):
+    """The box listed auto, cpu and cuda only: a machine's second GPU (``--device cuda:1``)
+    could not be chosen in the widget. Now each GPU of several is listed by its index, and
+    Apple's mps where torch has it; one GPU is cuda."""
+    import torch
+
+    w = widget
+    box = w.device_combo
+
+    def listed():
+        return [box.itemData(i) for i in range(box.count())]
+
+    assert listed() == [None, "cpu", "cuda"]
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    box.showPopup()
+    box.hidePopup()
+    assert listed() == [None, "cpu", "cuda"]  # one GPU: cuda
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
+    box.showPopup()
+    box.hidePopup()
+    assert listed() == [None, "cpu", "cuda", "cuda:0", "cuda:1", "cuda:2"]
+    assert [box.itemText(i) for i in range(3, 6)] == ["cuda:0", "cuda:1", "cuda:2"]
+    box.setCurrentIndex(box.findData("cuda:1"))
+    w.random_check.setChecked(True)  # no weights needed to make the job
+    assert w._make_job().device == "cuda:1"  # as segment(device="cuda:1") takes it
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    box.showPopup()
+    box.hidePopup()
+    assert listed()[-1] == "mps" and listed().count("cuda:1") == 1  # added once
+    assert box.currentData() == "cuda:1"  # the choice stays
