@@ -166,8 +166,9 @@ def export(
         # output as it was
         full = out.resolve()  # a name to put the partial output beside, also for "-o ."
         part = full.with_name(partial_name(full.name))
-        if labels is not None:  # not over what a failed undo of this process left (its
-            check_nothing_to_undo(full)  # partial files, the earlier gt file aside)
+        # not over what a failed undo of this process left (its partial files, an earlier gt
+        # file aside), in any layout: a later process would put that back over this output
+        check_nothing_to_undo(full)
         if part.exists():
             remove_path(part)
         desc = _WRITING.get(module.NAME, "reading masks")

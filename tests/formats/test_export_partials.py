@@ -350,6 +350,8 @@ def test_a_gt_export_does_not_set_aside_over_an_earlier_file_left_aside(tmp_path
     with pytest.raises(OSError, match=r"still set aside there.*rename it back") as info:
         export(second, "mot", out / "gt.txt", mot_layout="gt", overwrite=True)
     assert info.value.filename == str(aside)
+    with pytest.raises(OSError, match=r"still set aside there"):  # the tracker layout too: a
+        export(second, "mot", out / "gt.txt", overwrite=True)  # later export put it back over
     assert {p.name: p.read_bytes() for p in out.iterdir()} == left
 
 
