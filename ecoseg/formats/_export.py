@@ -21,6 +21,8 @@ from ecoseg.formats._annotation_model import Annotations, Instance
 from ecoseg.formats._files import check_output
 from ecoseg.formats._partials import (
     FOLDER_FILE,
+    check_nothing_to_undo,
+    left_to_undo,
     partial_name,
     remove_path,
     remove_stale_partials,
@@ -164,6 +166,9 @@ def export(
         # output as it was
         full = out.resolve()  # a name to put the partial output beside, also for "-o ."
         part = full.with_name(partial_name(full.name))
+        # not over what a failed undo of this process left (its partial files, an earlier gt
+        # file aside), in any layout: a later process would put that back over this output
+        check_nothing_to_undo(full)
         if part.exists():
             remove_path(part)
         desc = _WRITING.get(module.NAME, "reading masks")
@@ -188,10 +193,12 @@ def export(
             if not _names_partial(exc, part):  # the hidden name it was written under
                 raise
             raise OSError(exc.errno, exc.strerror or str(exc), str(out)) from exc
-        finally:
-            for left in (part, labels_part):
-                if left is not None and left.exists():
-                    remove_path(left)
+        finally:  # kept where a failed undo left the pair unfinished: they tell the next
+            # export to undo it (a new gt file beside the earlier labels.txt)
+            if labels_part is None or not left_to_undo(full):
+                for left in (part, labels_part):
+                    if left is not None and left.exists():
+                        remove_path(left)
     if not frames.instances:  # a valid file, but likely not what was meant: say so
         what = "objects" if not head.tracks else "masks"
         warn(

@@ -6,6 +6,8 @@ size and frame times, :class:`VideoInfo`) and written as a mask store
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ import numpy as np
 
 from ecoseg._checks import check_path_arg, non_negative_int
 from ecoseg._paths import check_file
-from ecoseg._warn import held, warn
+from ecoseg._warn import held, unsaid, warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import UnannotatedFramesWarning, refuse_none_annotated
 from ecoseg.formats._annotation_model import Annotations, align_frames
@@ -153,7 +155,8 @@ def _read(
     every N-th frame) are said once it is accepted: a refusal after the read comes alone."""
     module = format_module(format)
     src = _source(path, module)  # the user's file named before the video: it is checked first
-    info = VideoInfo.of(video)
+    with _file_first(src, module):  # a malformed file named before a video that cannot be read
+        info = VideoInfo.of(video)
     if align == "time" and not module.TIMES:
         raise FormatError(
             f"{src}: the {module.NAME} format has no time stamps; align by index "
@@ -180,10 +183,7 @@ def _read(
         error.parts = exc.parts  # evaluate names the video its way
         raise error from None
     except FormatError as exc:  # a file of another format: say which it looks like
-        hint = header_row_hint(src, module.NAME) or other_format_hint(src, module.NAME)
-        if hint is None:
-            raise
-        raise FormatError(f"{exc}; {hint}") from None
+        raise _hinted(exc, src, module) from None
     refuse_empty_shapes(ann)  # they were imported as nothing, without a word
     ann, beyond = leave_out_beyond(ann)  # out of view there: one row refused the whole file
     listed = ann.n_frames  # the frames the file lists, with no animals on some
@@ -198,6 +198,49 @@ def _read(
         )
     refuse_none_annotated(aligned, getattr(module, "LISTS", None) or "annotated frames")
     return aligned, beyond
+
+
+def _hinted(exc: FormatError, src: Path, module: Any) -> FormatError:
+    """``exc``, a refusal of the file ``src``, with the format the file looks like where it
+    looks like another (a header row, another format's file)."""
+    hint = header_row_hint(src, module.NAME) or other_format_hint(src, module.NAME)
+    return exc if hint is None else FormatError(f"{exc}; {hint}")
+
+
+@contextmanager
+def _file_first(src: Path, module: Any) -> Iterator[None]:
+    """Where the video cannot be opened (a :class:`~ecoseg.errors.VideoError` in the block),
+    refuse a malformed annotation file ``src`` first, as the file is checked before the video:
+    the format's ``check_syntax``, which needs no video size (JSON, XML, a MOT, MOTS or VIAME
+    file's rows; a DAVIS folder's PNGs are read at the video's size, so its video is named).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from ecoseg.errors import VideoError
+    >>> from ecoseg.formats._registry import format_module
+    >>> bad = pathlib.Path(tempfile.mkdtemp()) / "a.json"
+    >>> _ = bad.write_text("{")
+    >>> with _file_first(bad, format_module("coco")):  # doctest: +ELLIPSIS
+    ...     raise VideoError("clip.mp4: cannot be decoded")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.FormatError: ...a.json: invalid JSON at line 1 column 2: ...
+    """
+    from ecoseg.errors import VideoError
+
+    try:
+        yield
+    except VideoError:
+        check = getattr(module, "check_syntax", None)
+        if check is None:
+            raise
+        try:
+            with unsaid(Warning):  # only whether it is refused counts here
+                check(src)
+        except FormatError as exc:
+            raise _hinted(exc, src, module) from None
+        raise
 
 
 def _source(path, module) -> Path:
@@ -284,19 +327,23 @@ def import_annotations(
     # a table read into pandas is no file: named, not "expected str, bytes or os.PathLike"
     check_not_swapped(format, path, "import_annotations(path, format, video, out)")
     check_path_arg(path, "import_annotations: path", "the annotation file (a folder for davis)")
-    _source(path, format_module(format))  # a missing file or video is the real mistake: named
-    if isinstance(video, str | os.PathLike):  # before an existing output, as nothing is read
-        check_path(video)  # (the file before the video, as every command names its inputs)
-    if fps is not None:  # an image folder timed at fps, opened after the file is checked (the
-        from ecoseg.io.video import as_reader  # command opened it first, naming a bad video
+    module = format_module(format)
+    src = _source(path, module)  # a missing file or video is the real mistake: named before
+    with _file_first(src, module):  # an existing output, as nothing is read (the file before
+        if isinstance(video, str | os.PathLike):  # the video, as every command names its
+            check_path(video)  # inputs: a malformed file too, _file_first)
+        if fps is not None:  # an image folder timed at fps, opened after the file is checked
+            from ecoseg.io.video import as_reader  # (the command opened it first, naming a
 
-        video = as_reader(video, fps=fps)  # before a missing file); a video file refuses it
+            video = as_reader(video, fps=fps)  # bad video before a missing file); a video
+            # file refuses it
     loc = Location(out)  # an existing store is refused before the file is parsed (as create)
     if (kept := not_replaceable(loc)) is not None:  # a file, a folder: even with overwrite
         raise StoreError(kept)
     check_store_suffix(out, error=StoreError)  # -o x.json: a store so named, as segment's
     check_overwrite(str(loc), overwrite, error=StoreError, exists=loc.exists())
-    info = VideoInfo.of(video, record=True)
+    with _file_first(src, module):
+        info = VideoInfo.of(video, record=True)
     ann, beyond = _read(path, format, info, align, first_frame)
     warn_cut_boxes(ann, beyond)  # they were cut (or left out) without a word
     provenance = {

@@ -8,13 +8,15 @@ renamed aside (:func:`aside_name`) until the new one is in: one killed between t
 leaves the old aside, and the next export of that output puts it back. Files renamed in
 together (a MOT ground-truth file and its ``labels.txt``, :func:`replace_together`) are
 undone the same way: one killed before its last rename has its earlier files put back by the
-next export. Replacing a folder
+next export, or, where there were none, the files it renamed in removed (an empty
+:func:`added_name` marker beside each says it added it). Replacing a folder
 removes only the files an export wrote there (:data:`FOLDER_FILE`): what else the old one holds
 (``.DS_Store``, ``.git``, a user's ``.notes``) is moved into the new one (:func:`carry_over`).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import socket
@@ -22,9 +24,12 @@ from pathlib import Path
 
 __all__ = [
     "FOLDER_FILE",
+    "added_name",
     "aside_name",
     "carry_over",
+    "check_nothing_to_undo",
     "host_tag",
+    "left_to_undo",
     "partial_name",
     "remove_path",
     "remove_stale_partials",
@@ -60,6 +65,65 @@ def aside_name(name: str, pid: int | None = None) -> str:
     True
     """
     return f".{name}.replaced-{host_tag()}-{os.getpid() if pid is None else pid}"
+
+
+def added_name(name: str, pid: int | None = None) -> str:
+    """The hidden name of the empty marker :func:`replace_together` leaves beside a file
+    ``name`` it renames in where there was none, until every file of the set is in: a later
+    export then tells a file a killed export added from a user's (this machine's name and the
+    process id, as :func:`partial_name`).
+
+    Examples
+    --------
+    >>> added_name("gt.txt", 42) == f".gt.txt.added-{host_tag()}-42"
+    True
+    """
+    return f".{name}.added-{host_tag()}-{os.getpid() if pid is None else pid}"
+
+
+def left_to_undo(full: Path) -> bool:
+    """Whether this process's :func:`replace_together` left ``full``'s set unfinished (a
+    failed rename whose undo failed too): an earlier file still aside, or the marker of one
+    it added. Its partial files are then kept, since they tell the next export that the set
+    is not whole (:func:`remove_stale_partials`)."""
+    return any(
+        os.path.lexists(full.with_name(name(full.name))) for name in (aside_name, added_name)
+    )
+
+
+def check_nothing_to_undo(full: Path) -> None:
+    """Refuse to replace ``full`` where this process's :func:`replace_together` left its set
+    unfinished (:func:`left_to_undo`), naming what it left: renaming a new file in would
+    lose the earlier file aside, or the sign that ``full`` is a failed export's.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> check_nothing_to_undo(d / "gt.txt")
+    >>> _ = (d / aside_name("gt.txt")).write_text("1")
+    >>> try:
+    ...     check_nothing_to_undo(d / "gt.txt")
+    ... except FileExistsError as exc:
+    ...     print(exc.strerror.split(";")[0])
+    an earlier gt.txt is still set aside there by an export that failed part-way
+    """
+    aside = full.with_name(aside_name(full.name))
+    if os.path.lexists(aside):  # replacing it would lose that earlier file
+        raise FileExistsError(
+            errno.EEXIST,
+            f"an earlier {full.name} is still set aside there by an export that failed "
+            f"part-way; rename it back to {full.name} or remove it",
+            str(aside),
+        )
+    added = full.with_name(added_name(full.name))
+    if os.path.lexists(added):
+        raise FileExistsError(
+            errno.EEXIST,
+            f"{full.name} there is an export's that failed part-way (it had none before it): "
+            f"remove both",
+            str(added),
+        )
 
 
 def replace_path(part: Path, full: Path) -> None:
@@ -107,12 +171,16 @@ def replace_together(moves: list[tuple[Path, Path]]) -> None:
     """Rename each finished file ``part`` of ``moves`` (``(part, full)`` pairs: a MOT
     ground-truth file and its ``labels.txt``) to its ``full``, all of them or none: a file
     already at a ``full`` is renamed aside (:func:`aside_name`) until every new one is in,
-    then removed (the last is replaced in its one rename); a failed rename takes out the new
-    files renamed in before it (removed, or replaced by what was there again) and raises. A
-    file that was there is never removed before the last rename is done; an export killed
-    part-way leaves it aside for the next export of that output (:func:`remove_stale_partials`),
-    which puts it back (over the new file, where that was renamed in: the last file's partial
-    still there says the pair is not whole) or, once every new file is in, removes it.
+    then removed (the last is replaced in its one rename), and one renamed in where there was
+    none has an empty marker beside it (:func:`added_name`) until then; a failed rename takes
+    out the new files renamed in before it (removed, or replaced by what was there again) and
+    raises. A file that was there is never removed before the last rename is done, nor an
+    earlier one aside replaced (refused: a failed undo of this process left it there); an
+    export killed part-way, or whose undo failed too, leaves it aside for the next export of
+    that output (:func:`remove_stale_partials`), which puts it back (over the new file, where
+    that was renamed in: the last file's partial still there says the set is not whole) or,
+    once every new file is in, removes it; a file it added it removes where the set is not
+    whole.
 
     Examples
     --------
@@ -124,33 +192,44 @@ def replace_together(moves: list[tuple[Path, Path]]) -> None:
     >>> sorted(p.name for p in d.iterdir()), (d / "gt.txt").read_text()
     (['gt.txt', 'labels.txt'], '2')
     """
-    done: list[tuple[Path, Path | None]] = []  # (full, where the file there was put aside)
+    # (full, where the file there was put aside, the marker of one added where none was)
+    done: list[tuple[Path, Path | None, Path | None]] = []
     try:
         for k, (part, full) in enumerate(moves):
-            aside = None
-            if k < len(moves) - 1 and os.path.lexists(full):
-                aside = full.with_name(aside_name(full.name))
-                os.replace(full, aside)
+            aside = added = None
+            if k < len(moves) - 1:
+                if os.path.lexists(full):
+                    check_nothing_to_undo(full)
+                    aside = full.with_name(aside_name(full.name))
+                    os.replace(full, aside)
+                else:
+                    added = full.with_name(added_name(full.name))
+                    added.touch()
             try:
                 os.replace(part, full)
             except BaseException:
                 if aside is not None:
                     os.replace(aside, full)
+                if added is not None:
+                    added.unlink()
                 raise
-            done.append((full, aside))
+            done.append((full, aside, added))
     except BaseException:
-        for full, aside in reversed(done):  # the new files out again, the old ones back
+        for full, aside, added in reversed(done):  # the new files out again, the old back
             if aside is not None:
                 os.replace(aside, full)
             else:
                 full.unlink()
+            if added is not None:
+                added.unlink()
         raise
-    for _, aside in done:
-        if aside is not None:
-            try:
-                aside.unlink()
-            except OSError:
-                pass  # the new files are in place; the next export removes it
+    for _, aside, added in done:
+        for left in (added, aside):  # the set is whole once the markers are gone
+            if left is not None:
+                try:
+                    left.unlink()
+                except OSError:
+                    pass  # the new files are in place; the next export removes it
 
 
 def carry_over(old: Path, new: Path) -> None:
@@ -193,9 +272,12 @@ def remove_stale_partials(full: Path) -> list[Path]:
     :func:`replace_together` is put back also where ``full`` is there when its process left
     a partial file beside it (the ``labels.txt`` it had yet to rename in: the new ``full``
     would stand beside the earlier class names), and that process's partial files are
-    removed; with none left, every new file is in and the file aside is removed. Leftovers of
-    a running process or of another machine (a shared disk: its processes cannot be checked)
-    are left alone.
+    removed; with none left, every new file is in and the file aside is removed. Where that
+    process added ``full`` (none was there before: its ``.NAME.added-HOST-PID`` marker) and
+    left a partial file of the set after renaming ``full`` in, ``full`` is removed (not where
+    it was changed after the marker was made: a user's edit is kept), with the process's
+    partial files; the marker is removed in any case. Leftovers of a running process or of
+    another machine (a shared disk: its processes cannot be checked) are left alone.
 
     Returns
     -------
@@ -214,7 +296,7 @@ def remove_stale_partials(full: Path) -> list[Path]:
     from ecoseg.store.lock import pid_alive
 
     pattern = re.compile(
-        rf"\.{re.escape(full.name)}\.(partial|replaced)-(?:(.+)-)?(\d+)(?:\.spill)?"
+        rf"\.{re.escape(full.name)}\.(partial|replaced|added)-(?:(.+)-)?(\d+)(?:\.spill)?"
     )
     host = host_tag()
     removed = []
@@ -229,6 +311,9 @@ def remove_stale_partials(full: Path) -> list[Path]:
             continue
         pid = int(match[3])
         if pid == os.getpid() or pid_alive(pid):
+            continue
+        if match[1] == "added":  # replace_together renamed full in where none was
+            removed += _undo_added(full, p, unfinished.get(pid, []), pid)
             continue
         # a file set aside by replace_together whose process left a partial file (its
         # labels.txt's) was killed before its last rename: the pair is undone, the earlier
@@ -252,6 +337,29 @@ def remove_stale_partials(full: Path) -> list[Path]:
             remove_path(p)
         except FileNotFoundError:
             continue  # another export removed it first
+        removed.append(p)
+    return removed
+
+
+def _undo_added(full: Path, marker: Path, left: list[Path], pid: int) -> list[Path]:
+    """Remove ``full``, which the dead process ``pid`` added (``marker``, its
+    :func:`added_name`), where it renamed it in (its partial of ``full`` is not among its
+    partial files ``left``) but not the rest of the set (some are), and ``full`` is as that
+    process left it (not changed after ``marker`` was made); then ``left`` and ``marker``.
+    Returns what was removed."""
+    removed = []
+    if left and full.with_name(partial_name(full.name, pid)) not in left:
+        try:
+            if full.is_file() and full.stat().st_mtime <= marker.stat().st_mtime:
+                full.unlink()
+                removed.append(full)
+        except FileNotFoundError:
+            pass
+    for p in [*left, marker]:
+        try:
+            remove_path(p)
+        except FileNotFoundError:
+            continue  # removed already (in this pass, or by another export)
         removed.append(p)
     return removed
 

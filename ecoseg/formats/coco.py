@@ -231,6 +231,13 @@ def write_items(fh, items: Iterable, dump, batch: int = 256) -> None:
         fh.write(("" if first else ",") + dump(chunk)[1:-1])
 
 
+def check_syntax(path: Path) -> None:
+    """Refuse a file that is no JSON (or a detector's list of results) without the video:
+    :func:`~ecoseg.formats.read_annotations` names it before a video that cannot be opened
+    (what the file says is checked against the video's size once it is open)."""
+    load_json(path)
+
+
 def load_json(path: Path) -> dict:
     """Parse a JSON file; FormatError with line and column on bad JSON."""
     text = read_text(path, "JSON file")

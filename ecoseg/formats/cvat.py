@@ -353,12 +353,16 @@ labels the file declares (<labels>: 'goby'): ...
             )
 
 
-def read(
-    path: Path, *, width: int, height: int, images: tuple[str, ...] | None = None
-) -> Annotations:
-    """Read a CVAT for video 1.1 (or for images 1.1) XML file (``images``: an image folder's
-    file names, in frame order, which a CVAT for images file's images are matched to by name
-    where they are its files: :func:`~ecoseg.formats._cvat_images.read_images`)."""
+def check_syntax(path: Path) -> None:
+    """Refuse a file that is no CVAT XML (not well-formed, another root element) without the
+    video: :func:`~ecoseg.formats.read_annotations` names it before a video that cannot be
+    opened (its task's size is checked against the video's once that is open)."""
+    _root(path)
+
+
+def _root(path: Path) -> ET.Element:
+    """The ``<annotations>`` element of a CVAT XML file; FormatError for an empty, binary or
+    not well-formed file, or another root element."""
     head = read_file_bytes(path, "CVAT XML file", limit=8192, error=FormatError)
     check_not_binary(path, head)  # a video given as the file: "not well-formed XML (invalid token)"
     if len(head) < 8192 and not head.strip():  # "not well-formed XML (no element found: ...)"
@@ -372,6 +376,16 @@ def read(
         raise FormatError(f"{path}: cannot be read: {reason}") from None
     if root.tag != "annotations":
         raise FormatError(f"{path}: root element is <{root.tag}>, not <annotations>")
+    return root
+
+
+def read(
+    path: Path, *, width: int, height: int, images: tuple[str, ...] | None = None
+) -> Annotations:
+    """Read a CVAT for video 1.1 (or for images 1.1) XML file (``images``: an image folder's
+    file names, in frame order, which a CVAT for images file's images are matched to by name
+    where they are its files: :func:`~ecoseg.formats._cvat_images.read_images`)."""
+    root = _root(path)
     folder = images
     images = root.find("image") is not None and root.find("track") is None
     tracks_el = root.findall("image" if images else "track")  # images name their task_id too

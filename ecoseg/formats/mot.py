@@ -190,6 +190,12 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     return file_annotations(path, width, height, tracks.values(), instances, first_frame=1)
 
 
+def check_syntax(path: Path) -> None:
+    """Refuse a malformed file without the video (a MOT file needs no size to be read):
+    :func:`~ecoseg.formats.read_annotations` names it before a video that cannot be opened."""
+    read(path, width=0, height=0)
+
+
 def _label_names(path: Path) -> list[str] | None:
     """The class names of a ``labels.txt`` beside a ground-truth file (one per line, class 1
     first, as CVAT's and Datumaro's MOT export writes it), None when there is none."""

@@ -67,6 +67,14 @@ def write_frames(
             )
 
 
+def check_syntax(path: Path) -> None:
+    """Refuse a malformed file without the video (each row's image size is checked against
+    the video's afterwards): :func:`~ecoseg.formats.read_annotations` names it before a video
+    that cannot be opened. Frames are taken as counting from 0 here (a file counted from 1 has
+    no frame 0; ``first_frame`` is checked with the video)."""
+    read(path, width=None, height=None, first_frame=0)
+
+
 def read(path: Path, *, width: int, height: int, first_frame: int = 1) -> Annotations:
     """Read a MOTS text file."""
     table = read_table(path, " ")
@@ -86,7 +94,7 @@ def read(path: Path, *, width: int, height: int, first_frame: int = 1) -> Annota
             continue
         oid = positive_id(fields[1], w)
         h, wd = integer(fields[3], w, "img_height"), integer(fields[4], w, "img_width")
-        if (h, wd) != (height, width):
+        if height is not None and (h, wd) != (height, width):  # None: check_syntax's
             raise size_differs(w, f"image size {wd}x{h}", width, height)
         name = f"class_{cls}"
         if tracks.setdefault(oid, Track(oid, name)).class_ != name:

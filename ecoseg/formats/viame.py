@@ -411,6 +411,12 @@ def read(path: Path, *, width: int, height: int, times: bool = False) -> Annotat
     return file_annotations(path, width, height, tracks, instances)
 
 
+def check_syntax(path: Path) -> None:
+    """Refuse a malformed file without the video (a VIAME CSV needs no size to be read):
+    :func:`~ecoseg.formats.read_annotations` names it before a video that cannot be opened."""
+    read(path, width=0, height=0)
+
+
 def _class_mark(item: str, marks: dict, where: str) -> None:
     """Note a field's class source or reviewed flag (``(trk-atr) class_source classified``,
     ``(trk-atr) reviewed false``: ecoseg's track attributes) in ``marks``; other fields are

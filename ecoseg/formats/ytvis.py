@@ -189,6 +189,10 @@ def _write_track(fh, spill: Spill, track: Track, n: int, done: int, dump, head, 
     fh.write("}")
 
 
+#: a file that is no JSON refused without the video, as for COCO
+check_syntax = coco.check_syntax
+
+
 def read(
     path: Path, *, width: int, height: int, images: tuple[str, ...] | None = None
 ) -> Annotations:

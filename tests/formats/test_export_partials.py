@@ -201,13 +201,186 @@ def test_a_gt_file_set_aside_by_a_running_export_is_left_alone(tmp_path):
 
 
 def test_a_first_gt_file_a_killed_export_renamed_in_alone_loses_its_labels_partial(tmp_path):
-    """Killed with a first gt file in (no earlier one) and its labels.txt not: nothing was set
-    aside, so nothing tells the new gt file from a user's; it is kept, and the labels'
-    partial no export will use is removed also by an export refused for want of
-    --overwrite (it was left until one with --overwrite)."""
+    """Killed with a first gt file in (no earlier one) and its labels.txt not, by a version
+    that made no ``.added`` marker: nothing tells the new gt file from a user's; it is kept,
+    and the labels' partial no export will use is removed also by an export refused for want
+    of --overwrite (it was left until one with --overwrite)."""
     (tmp_path / "gt.txt").write_text(_TEXT["gt"]["new"])
     (tmp_path / f".labels.txt.partial-{host_tag()}-{DEAD}").write_text(_TEXT["labels"]["new"])
     with pytest.raises(FormatError, match="already exists"):
         export(make_store(np.ones((2, 4, 4))), "mot", tmp_path / "gt.txt", mot_layout="gt")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gt.txt"]
     assert (tmp_path / "gt.txt").read_text() == _TEXT["gt"]["new"]
+
+
+# A first gt export (no gt.txt before it) killed at each point of its renames: the marker
+# ``.gt.txt.added-HOST-PID`` it makes before renaming gt.txt in says the gt.txt is its own
+_FIRST_KILLED = {
+    # the marker made, nothing renamed in yet
+    "marked": {"added": "", "gt.partial": "new", "labels.partial": "new"},
+    # the new gt file renamed in, its labels.txt not
+    "gt-in": {"gt": "new", "added": "", "labels.partial": "new"},
+    # both renamed in, the marker not yet removed
+    "both-in": {"gt": "new", "labels": "new", "added": ""},
+}
+
+
+@pytest.mark.parametrize("point", list(_FIRST_KILLED))
+def test_a_first_gt_file_a_killed_export_renamed_in_alone_is_removed(tmp_path, point):
+    """Killed with a first gt file in and its labels.txt not, the gt file stood alone and the
+    next export took it for a user's (refused for want of --overwrite, kept for good, read
+    back with no class names). Its marker now tells it apart: the next export removes it and
+    writes the pair; a pair that was whole is kept, and only the marker removed."""
+    host = host_tag()
+    names = {
+        "gt": "gt.txt",
+        "gt.partial": f".gt.txt.partial-{host}-{DEAD}",
+        "added": f".gt.txt.added-{host}-{DEAD}",
+        "labels": "labels.txt",
+        "labels.partial": f".labels.txt.partial-{host}-{DEAD}",
+    }
+    for key, what in _FIRST_KILLED[point].items():  # the marker last, as the export makes it
+        text = "" if key == "added" else _TEXT[key.split(".")[0]][what]
+        (tmp_path / names[key]).write_text(text)
+    store = make_store(np.ones((2, 4, 4)), classes={1: "wrasse"})
+    if point == "both-in":  # the new pair is the output: replaced only with --overwrite
+        with pytest.raises(FormatError, match="already exists"):
+            export(store, "mot", tmp_path / "gt.txt", mot_layout="gt")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["gt.txt", "labels.txt"]
+        assert (tmp_path / "gt.txt").read_text() == _TEXT["gt"]["new"]
+        return
+    export(store, "mot", tmp_path / "gt.txt", mot_layout="gt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gt.txt", "labels.txt"]
+    assert (tmp_path / "labels.txt").read_text() == "wrasse\n"
+
+
+def test_a_gt_file_changed_after_a_killed_export_added_it_is_kept(tmp_path):
+    """The marker says the export added gt.txt, but gt.txt was written after it (a user fixed
+    the file by hand): it is kept, refused without --overwrite, and the leftovers removed."""
+    host = host_tag()
+    (tmp_path / f".labels.txt.partial-{host}-{DEAD}").write_text(_TEXT["labels"]["new"])
+    marker = tmp_path / f".gt.txt.added-{host}-{DEAD}"
+    marker.write_text("")
+    (tmp_path / "gt.txt").write_text("edited by hand\n")
+    os.utime(marker, (1_000_000, 1_000_000))  # made long before the edit
+    with pytest.raises(FormatError, match="already exists"):
+        export(make_store(np.ones((2, 4, 4))), "mot", tmp_path / "gt.txt", mot_layout="gt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gt.txt"]
+    assert (tmp_path / "gt.txt").read_text() == "edited by hand\n"
+
+
+def _failing_renames(fail_put_back: bool):
+    """An os.replace whose rename of labels.txt's partial into place fails and, with
+    ``fail_put_back``, the rename of the earlier gt file back from aside too."""
+    real = os.replace
+
+    def failing(src, dst, **kwargs):
+        src, dst = os.fspath(src), os.fspath(dst)
+        if dst.endswith("labels.txt") and ".partial-" in src:
+            raise OSError(13, "Permission denied", dst)
+        if fail_put_back and dst.endswith("gt.txt") and ".replaced-" in src:
+            raise OSError(5, "Input/output error", dst)
+        return real(src, dst, **kwargs)
+
+    return failing
+
+
+def _earlier_pair(tmp_path):
+    """An earlier gt export in tmp_path/out, its files' bytes, and another store to export."""
+    out = tmp_path / "out"
+    out.mkdir()
+    first = make_store(np.ones((2, 4, 4)), classes={1: "cod"}, path=str(tmp_path / "a.zarr"))
+    export(first, "mot", out / "gt.txt", mot_layout="gt")
+    lab = np.zeros((2, 4, 4), np.uint32)
+    lab[:, 1:3, 1:3] = 1
+    second = make_store(lab, classes={1: "wrasse"}, path=str(tmp_path / "b.zarr"))
+    return out, {p.name: p.read_bytes() for p in out.iterdir()}, second
+
+
+def test_a_gt_export_whose_put_back_fails_too_leaves_the_earlier_pair_to_the_next(tmp_path):
+    """labels.txt's rename fails and so does putting the earlier gt file back: the earlier gt
+    file stayed aside and the new one beside the earlier labels.txt, and the labels' partial
+    (the sign that the pair is not whole) was removed on the way out, so the next export took
+    the pair for whole and removed the earlier gt file for good. The partial now stays, and
+    the next export (another process: the failing one runs in its own) puts the pair back."""
+    import subprocess
+    import sys
+    import textwrap
+
+    out, before, second = _earlier_pair(tmp_path)
+    script = textwrap.dedent(
+        f"""
+        import os, sys
+        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        from test_export_partials import _failing_renames
+        from ecoseg.formats import export
+        os.replace = _failing_renames(True)
+        try:
+            export({second!r}, "mot", {str(out / "gt.txt")!r}, mot_layout="gt", overwrite=True)
+        except OSError as exc:
+            print(exc.strerror)
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert done.stdout.strip() == "Input/output error", done.stderr
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "gt.txt",
+        "labels.txt",
+    ]
+    assert (out / "gt.txt").read_bytes() != before["gt.txt"]  # the new one, beside old names
+    with pytest.raises(FormatError, match="already exists"):  # the earlier pair, back
+        export(second, "mot", out / "gt.txt", mot_layout="gt")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_gt_export_does_not_set_aside_over_an_earlier_file_left_aside(tmp_path, monkeypatch):
+    """Within one process (a notebook), after a failed put-back the earlier gt file is aside
+    under this process's name: the next export renamed the failed export's gt file over it,
+    and the earlier one was lost. It is now refused, naming the file aside, and nothing
+    moves."""
+    out, before, second = _earlier_pair(tmp_path)
+    monkeypatch.setattr(os, "replace", _failing_renames(True))
+    with pytest.raises(OSError, match="Input/output error"):
+        export(second, "mot", out / "gt.txt", mot_layout="gt", overwrite=True)
+    monkeypatch.undo()
+    aside = out / aside_name("gt.txt")
+    assert aside.read_bytes() == before["gt.txt"]
+    left = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(OSError, match=r"still set aside there.*rename it back") as info:
+        export(second, "mot", out / "gt.txt", mot_layout="gt", overwrite=True)
+    assert info.value.filename == str(aside)
+    with pytest.raises(OSError, match=r"still set aside there"):  # the tracker layout too: a
+        export(second, "mot", out / "gt.txt", overwrite=True)  # later export put it back over
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == left
+
+
+def test_a_first_gt_file_whose_removal_fails_is_removed_by_the_next_export(tmp_path, monkeypatch):
+    """No gt.txt before: labels.txt's rename fails and so does taking the new gt file out
+    again. The gt file stood alone, kept for good as a user's; its marker and the labels'
+    partial now stay, and the next export (another process) removes it."""
+    from pathlib import Path
+
+    store = make_store(np.ones((2, 4, 4)), classes={1: "wrasse"})
+    monkeypatch.setattr(os, "replace", _failing_renames(False))
+    real_unlink = Path.unlink
+
+    def failing_unlink(self, *args, **kwargs):
+        if self.name == "gt.txt":
+            raise OSError(5, "Input/output error", str(self))
+        return real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", failing_unlink)
+    with pytest.raises(OSError, match="Input/output error"):
+        export(store, "mot", tmp_path / "gt.txt", mot_layout="gt")
+    monkeypatch.undo()
+    pid, host = os.getpid(), host_tag()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["gt.txt", f".gt.txt.added-{host}-{pid}", f".labels.txt.partial-{host}-{pid}"]
+    )
+    # as the next export in another process sees them: this process gone
+    for p in list(tmp_path.iterdir()):
+        if p.name.startswith("."):
+            p.rename(p.with_name(p.name.replace(f"-{pid}", f"-{DEAD}")))
+    export(store, "mot", tmp_path / "gt.txt", mot_layout="gt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gt.txt", "labels.txt"]

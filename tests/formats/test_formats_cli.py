@@ -108,6 +108,32 @@ def test_segment_with_prompts_from_viame(clip, tmp_path):
     assert frames <= {0, 3}
 
 
+@pytest.mark.slow
+def test_segment_with_prompts_from_a_folder_times_it_at_fps(clip, tmp_path):
+    """``--prompts-from`` places each prompt by its frame number (the file's times, the
+    clip's, are not used), so ``--fps`` on a folder of images plays no part in where a
+    prompt lands and sets the times the store keeps: it is honoured, not ignored."""
+    from PIL import Image
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    with ecoseg.open_video(clip.video) as video:
+        for frame in video:
+            Image.fromarray(frame.image).save(folder / f"img_{frame.index:03d}.png")
+    csv = tmp_path / "boxes.csv"
+    assert run("export", clip.truth, "--format", "viame", "-o", csv).returncode == 0
+    out = tmp_path / "tracks.zarr"
+    args = ["--prompts-from", csv, "--format", "viame", "--prompt-frames", "3", "--fps", "5"]
+    options = ["--random-weights", "--image-size", "64", "--device", "cpu", "--quiet"]
+    proc = run("segment", folder, "-o", out, *args, *options)
+    assert proc.returncode == 0, proc.stderr
+    store = MaskStore.open(out)
+    n = len(list(folder.iterdir()))
+    np.testing.assert_allclose(store.read_time(), np.arange(n) / 5)
+    frames = {p["frame"] for o in store.provenance["prompts"]["objects"] for p in o["prompts"]}
+    assert frames == {3}
+
+
 def test_one_line_errors(clip, tmp_path):
     one_line_error(
         run("segment", clip.video, "-o", tmp_path / "x.zarr", "--format", "viame"),

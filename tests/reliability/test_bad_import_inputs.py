@@ -126,3 +126,59 @@ def test_import_davis_of_a_folder_of_tiff_images_names_them_before_an_existing_s
     )
     assert "frames rather than" not in line and str(store) not in line
     assert _tree(store) == before
+
+
+# a malformed annotation file of each format checked without the video (davis: its PNGs are
+# read at the video's size, so its video is named first), and the words that refuse it
+_MALFORMED = {
+    "coco": ("bad.json", '{"images": [', "invalid JSON at line 1"),
+    "ytvis": ("bad.json", '{"videos": [}', "invalid JSON at line 1"),
+    "cvat": ("bad.xml", "<annotations><track>", "not well-formed XML"),
+    "mot": ("bad.txt", "1,1,2,2\n", "line 1: expected at least 6 comma-separated values"),
+    "mots": ("bad.txt", "1 1 1 48\n", "line 1: expected 6 space-separated values, got 4"),
+    "viame": ("bad.csv", "1,x.png,0,1\n", "line 1: expected at least 9 comma-separated fields"),
+}
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("video", ["undecodable", "missing", "folder-at-fps"])
+@pytest.mark.parametrize("fmt", sorted(_MALFORMED))
+def test_import_names_a_malformed_annotation_file_before_a_bad_video(fmt, video, tmp_path, cli):
+    """A malformed file and a video that cannot be opened (not a video, missing, an empty
+    folder at ``--fps``) named the video: reading the file needs the video's size. The
+    file's syntax is checked without it (its sizes with the video), so the file comes first,
+    as a missing file does; ``read_annotations`` (``segment --prompts-from``) likewise."""
+    name, text, words = _MALFORMED[fmt]
+    ann = tmp_path / name
+    ann.write_text(text)
+    given = {
+        "undecodable": tmp_path / "clip.mp4",
+        "missing": tmp_path / "nov.mp4",
+        "folder-at-fps": tmp_path / "frames",
+    }[video]
+    if video == "undecodable":
+        given.write_bytes(b"not a video at all")
+    if video == "folder-at-fps":
+        given.mkdir()
+    rate = ["--fps", "10"] if video == "folder-at-fps" else []
+    out = tmp_path / "m.zarr"
+    code, _, err = cli("import", ann, "--format", fmt, "--video", given, "-o", out, *rate)
+    line = assert_one_line_error(code, err, f"{ann}: ", words)
+    assert str(given) not in line, line
+    assert not out.exists()
+    if video != "folder-at-fps":
+        with pytest.raises(FormatError) as caught:
+            ecoseg.formats.read_annotations(ann, fmt, given)
+        assert_names(caught, str(ann), words)
+
+
+@pytest.mark.bad_input
+def test_import_names_a_bad_video_where_the_file_reads_well(tmp_path, clip, cli):
+    """The file checked first only decides which is named: a well-formed file and a video
+    that cannot be opened name the video, as before."""
+    ann = ecoseg.export(clip.truth, "mot", tmp_path / "gt.txt")
+    bad = tmp_path / "clip.mp4"
+    bad.write_bytes(b"not a video at all")
+    code, _, err = cli("import", ann, "--format", "mot", "--video", bad, "-o", tmp_path / "m")
+    line = assert_one_line_error(code, err, str(bad))
+    assert "gt.txt" not in line
