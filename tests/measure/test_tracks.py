@@ -44,12 +44,13 @@ def test_square_at_constant_speed_with_variable_frame_times():
 
 def test_gap_is_bridged_by_a_straight_line():
     times = np.arange(6) * 0.5
-    reg = moving_square([(2, 0)] * 5, times)
+    # 2 px a frame, 5 px while hidden: the bridged step is the fastest
+    reg = moving_square([(2, 0), (2, 0), (5, 0), (2, 0), (2, 0)], times)
     reg = reg[~reg["frame"].isin([2, 3])]  # occluded for two frames
     t = track_table(reg).iloc[0]
     assert t["frames_present"] == 4
-    assert t["path_length_px"] == pytest.approx(10.0)
-    assert t["max_speed_px_s"] == pytest.approx(6 / 1.5)  # bridged step, 3 frame intervals
+    assert t["path_length_px"] == pytest.approx(2 + 9 + 2)
+    assert t["max_speed_px_s"] == pytest.approx(9 / 1.5)  # bridged step, 3 frame intervals
 
 
 def test_zigzag_path_straightness_by_hand():
