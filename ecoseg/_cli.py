@@ -52,6 +52,7 @@ __all__ = [
     "one_line",
     "one_line_warnings",
     "reader_gone",
+    "write_line",
 ]
 
 
@@ -491,13 +492,12 @@ def cli_words(text: str) -> str:
 
 @contextlib.contextmanager
 def one_line_warnings() -> Iterator[None]:
-    """Within: ecoseg's own warnings print as one ``ecoseg: warning: ...`` line on stderr,
-    through tqdm's ``write`` where tqdm is loaded: a progress bar drawn there (``ecoseg
-    batch``'s, a video's frames) is cleared for the line and drawn again below it, as the
-    commands' own progress lines are; a plain print went on from the bar's text and left it
-    cut ('ecoseg batch:  50%|#####     | 1/2ecoseg: warning: ...').
+    """Within: ecoseg's own warnings print as one ``ecoseg: warning: ...`` line on stderr
+    (:func:`write_line`, below any progress bar), and so do other libraries' warnings that
+    ecoseg says for a campaign's video (:func:`ecoseg._warn.is_ours`: numpy's
+    ``RuntimeWarning`` in a ``batch`` worker, naming the video).
 
-    Other libraries' warnings print as Python prints them.
+    Other libraries' warnings of the command's own thread print as Python prints them.
 
     Examples
     --------
@@ -511,14 +511,11 @@ def one_line_warnings() -> Iterator[None]:
     """
     shown = warnings.showwarning
 
+    from ecoseg._warn import is_ours
+
     def show(message, category, filename, lineno, file=None, line=None):
-        if category.__module__.split(".")[0] == "ecoseg":
-            line = f"ecoseg: warning: {cli_words(one_line(message))}"
-            tqdm = sys.modules.get("tqdm")  # no bar was drawn unless tqdm was imported
-            if tqdm is None:
-                print(line, file=sys.stderr)
-            else:
-                tqdm.tqdm.write(line, file=sys.stderr)
+        if is_ours(message, category):
+            write_line(f"ecoseg: warning: {cli_words(one_line(message))}")
         else:
             shown(message, category, filename, lineno, file, line)
 
@@ -559,8 +556,32 @@ def logger(
     if not progress:
         return lambda msg: None
     if clean is None:
-        return lambda msg: print(f"ecoseg {command}: {msg}", file=sys.stderr, flush=True)
-    return lambda msg: print(f"ecoseg {command}: {clean(msg)}", file=sys.stderr, flush=True)
+        return lambda msg: write_line(f"ecoseg {command}: {msg}")
+    return lambda msg: write_line(f"ecoseg {command}: {clean(msg)}")
+
+
+def write_line(line: str) -> None:
+    """Print ``line`` on stderr below any progress bar: through tqdm's ``write`` where tqdm is
+    loaded, so that a bar drawn there (``ecoseg batch``'s, a video's frames) is cleared for
+    the line and drawn again below it. A plain print went on from the bar's text and left it
+    cut ('segment:  50%|#####     | 20/40ecoseg study: ...'). The one way the commands'
+    progress lines (:func:`logger`) and warnings (:func:`one_line_warnings`) are printed.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err):
+    ...     write_line("ecoseg study: tables: combining")
+    >>> err.getvalue()
+    'ecoseg study: tables: combining\\n'
+    """
+    tqdm = sys.modules.get("tqdm")  # no bar was drawn unless tqdm was imported
+    if tqdm is None:
+        print(line, file=sys.stderr, flush=True)
+    else:
+        tqdm.tqdm.write(line, file=sys.stderr)
+        sys.stderr.flush()
 
 
 def frame_rate(text: str) -> float:

@@ -1,6 +1,8 @@
 """Warnings that point at the user's line, however deep in ecoseg they are raised: :func:`warn`;
 ecoseg's own warnings left unsaid in one thread only (:func:`unsaid`), said only when a step
-goes on (:func:`held`), or kept for the caller to say (:func:`recorded`)."""
+goes on (:func:`held`), or kept for the caller to say (:func:`recorded`, with other libraries'
+warnings of the thread too; said by :func:`say`, and :func:`is_ours` tells which warnings
+ecoseg says in its own words)."""
 
 from __future__ import annotations
 
@@ -8,13 +10,21 @@ import os
 import sys
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["held", "recorded", "unsaid", "warn"]
+__all__ = ["held", "is_ours", "recorded", "say", "unsaid", "warn"]
 
-#: this thread's categories left unsaid (:func:`unsaid`)
+#: this thread's categories left unsaid (:func:`unsaid`); ``keep``: where its ecoseg warnings
+#: go instead of being issued (:func:`held`, :func:`recorded`); ``others``: where its other
+#: warnings go once Python's filters let them through (:func:`recorded`)
 _LOCAL = threading.local()
+_INSTALL = threading.Lock()
+#: Python's own ``warnings._showwarnmsg``, as found when :func:`_route` was put before it
+_PYTHONS: list[Callable] = []
+
+#: the mark of another library's warning that ecoseg says for a task it ran (:func:`say`)
+_SAID = "said_by_ecoseg"
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -58,9 +68,9 @@ def warn(message: str | Warning, category: type[Warning]) -> None:
     """
     if issubclass(category, getattr(_LOCAL, "unsaid", ())):
         return
-    kept = getattr(_LOCAL, "held", None)
-    if kept is not None:  # said when the held step goes on (:func:`held`)
-        kept.append((message, category))
+    keep = getattr(_LOCAL, "keep", None)
+    if keep is not None:  # said when the held step goes on (:func:`held`), or by the caller
+        keep(message, category)
         return
     level = 2  # warn's caller, then up while the frame is ecoseg's own
     frame = sys._getframe(1)
@@ -126,26 +136,34 @@ def held() -> Iterator[None]:
     >>> [str(w.message) for w in caught]
     ['said once the block went on']
     """
-    outer = getattr(_LOCAL, "held", None)
-    _LOCAL.held = kept = []
-    try:
+    kept: list[tuple[str | Warning, type[Warning]]] = []
+    with _kept(lambda message, category: kept.append((message, category))):
         yield
-    finally:
-        _LOCAL.held = outer
     for message, category in kept:  # to an outer hold, if any
         warn(message, category)
 
 
 @contextmanager
-def recorded() -> Iterator[list[tuple[str, type[Warning]]]]:
-    """Within: ecoseg's warnings issued in this thread are not issued but kept, in their
-    order, as ``(message, category)`` in the list it yields, for the caller to say itself.
+def recorded(
+    say_now: Callable[[str, type[Warning]], None] | None = None,
+) -> Iterator[list[tuple[str, type[Warning]]]]:
+    """Within: the warnings issued in this thread are not issued but kept, in their order, as
+    ``(message, category)`` in the list it yields, for the caller to say itself: ecoseg's own,
+    and other libraries' (numpy's ``RuntimeWarning``, torch's ``UserWarning``) once Python's
+    filters let them through, their message as text.
 
     A task of a campaign (:func:`ecoseg.batch.jobs.run_job`) runs in a worker process or
-    thread: a warning issued there printed in Python's two lines, naming a line of Dask, in
-    that process's stderr. Kept, it goes back with the task's result, and the campaign says it
-    in the caller's process, naming the video. Only this thread's: nothing changes for the
-    others (as :func:`unsaid`).
+    thread: a warning issued there printed in Python's two lines, naming a line of Dask or of
+    numpy, in that process's stderr. Kept, it goes back with the task's result, and the
+    campaign says it in the caller's process, naming the video (:func:`say`). Only this
+    thread's: nothing changes for the others (as :func:`unsaid`).
+
+    Parameters
+    ----------
+    say_now : callable, optional
+        Called with each ``(message, category)`` as it is issued, instead of keeping it (the
+        list stays empty): a task run in the caller's thread says its warnings while it runs.
+        Within the call, this thread's warnings are issued again.
 
     Examples
     --------
@@ -153,12 +171,112 @@ def recorded() -> Iterator[list[tuple[str, type[Warning]]]]:
     ...     warnings.simplefilter("always")
     ...     with recorded() as kept:
     ...         warn("the camera moved too fast", UserWarning)
+    ...         warnings.warn("Mean of empty slice", RuntimeWarning)
     >>> caught, [(str(m), c.__name__) for m, c in kept]
-    ([], [('the camera moved too fast', 'UserWarning')])
+    ([], [('the camera moved too fast', 'UserWarning'), ('Mean of empty slice', 'RuntimeWarning')])
     """
-    outer = getattr(_LOCAL, "held", None)
-    _LOCAL.held = kept = []  # (a held() within hands its warnings on to this list)
+    kept: list[tuple[str, type[Warning]]] = []
+
+    def keep(message, category) -> None:
+        if say_now is None:
+            kept.append((message, category))
+            return
+        outer = getattr(_LOCAL, "others", None)
+        _LOCAL.others = None
+        try:
+            with _kept(None):
+                say_now(message, category)
+        finally:
+            _LOCAL.others = outer
+
+    _install()
+    outer = getattr(_LOCAL, "others", None)
+    _LOCAL.others = keep
     try:
-        yield kept
+        with _kept(keep):  # (a held() within hands its warnings on to this list)
+            yield kept
     finally:
-        _LOCAL.held = outer
+        _LOCAL.others = outer
+
+
+def say(message: str, category: type[Warning]) -> None:
+    """Issue here a warning :func:`recorded` kept of a task (its message naming the video):
+    ecoseg's own as :func:`warn` does; another library's (numpy's ``RuntimeWarning``) in its
+    own category, marked as said by ecoseg, so that the ``ecoseg`` command prints it in one
+    line as it prints ecoseg's (:func:`is_ours`).
+
+    Examples
+    --------
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     say("a.mp4: Mean of empty slice", RuntimeWarning)
+    >>> [(str(w.message), w.category.__name__, is_ours(w.message, w.category)) for w in caught]
+    [('a.mp4: Mean of empty slice', 'RuntimeWarning', True)]
+    """
+    if not _ecoseg_category(category):
+        try:
+            marked = category(message)
+            setattr(marked, _SAID, True)
+        except Exception:  # noqa: BLE001 - a warning class that takes other arguments
+            pass
+        else:
+            message = marked
+    warn(message, category)
+
+
+def is_ours(message: str | Warning, category: type[Warning]) -> bool:
+    """Whether ecoseg says a warning in its own words: one of ecoseg's categories, or another
+    library's warning ecoseg said for a task it ran (:func:`say`).
+
+    Examples
+    --------
+    >>> from ecoseg.errors import ClassNameWarning
+    >>> is_ours("spelt two ways", ClassNameWarning), is_ours("overflow", RuntimeWarning)
+    (True, False)
+    """
+    return _ecoseg_category(category) or bool(getattr(message, _SAID, False))
+
+
+def _ecoseg_category(category: type[Warning]) -> bool:
+    return category.__module__.split(".")[0] == "ecoseg"
+
+
+@contextmanager
+def _kept(keep: Callable[[str | Warning, type[Warning]], None] | None) -> Iterator[None]:
+    """Within: this thread's ecoseg warnings go to ``keep`` (``None``: issued)."""
+    outer = getattr(_LOCAL, "keep", None)
+    _LOCAL.keep = keep
+    try:
+        yield
+    finally:
+        _LOCAL.keep = outer
+
+
+def _route(msg: warnings.WarningMessage) -> None:
+    """Every thread's warning, once Python's filters let it through: kept by its own thread's
+    :func:`recorded`, or shown as Python would."""
+    keep = getattr(_LOCAL, "others", None)
+    if keep is None:
+        _PYTHONS[0](msg)
+    else:
+        keep(str(msg.message), _sendable(msg.category))
+
+
+def _install() -> None:
+    # ``warnings._showwarnmsg`` is what both of Python's ``warn`` call with a warning the
+    # filters let through; unlike ``showwarning``, no ``catch_warnings`` replaces it (napari's
+    # widgets put a hook of their own there too: ``ecoseg.napari._warned``; each hands the
+    # warnings it does not keep to the one it found)
+    with _INSTALL:
+        if not _PYTHONS:
+            _PYTHONS.append(warnings._showwarnmsg)
+            warnings._showwarnmsg = _route
+
+
+def _sendable(category: type[Warning]) -> type[Warning]:
+    """``category``, or its first base a task's result can take back from a worker process
+    (pickled by name: a class made in a function cannot be)."""
+    for cls in category.__mro__:
+        if "<locals>" not in cls.__qualname__:
+            return cls
+    return UserWarning  # pragma: no cover - Warning itself is module level

@@ -628,3 +628,21 @@ def test_the_last_line_is_the_commands_after_a_pass_left_suspended(stop, monkeyp
     assert code in (130, 2) and err.endswith(f"\n{last}\n"), err
     held.clear()  # the bar closes now, as at exit: it was closed already and says nothing
     assert capsys.readouterr().err == ""
+
+
+def test_a_progress_line_is_written_below_an_open_bar(capsys):
+    """A study's progress line (``_cli.logger``) was printed past an open bar's text, cutting
+    it ('segment:  50%|#####     | 2/4ecoseg study: ...'); it is written as the warnings are,
+    through tqdm, on a line of its own, and the bar drawn again below it."""
+    from tqdm import tqdm
+
+    from ecoseg._cli import logger
+
+    capsys.readouterr()
+    with tqdm(total=4, desc="segment", file=sys.stderr) as bar:
+        bar.update(2)
+        logger(True, "study")("tables: combining")
+    lines = [line.split("\r")[-1] for line in capsys.readouterr().err.split("\n")]
+    assert [line for line in lines if "ecoseg study" in line] == [
+        "ecoseg study: tables: combining"
+    ], lines

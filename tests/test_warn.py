@@ -72,3 +72,40 @@ def test_unsaid_holds_the_warnings_of_its_own_thread_only():
 
     got = warned_while_held(run, steps, "step", UserWarning)
     assert got == {"filters_kept": True, "heard": True, "others": [], "result": "done"}
+
+
+def test_recorded_keeps_other_libraries_warnings_of_its_own_thread_only():
+    """A campaign's task kept ecoseg's warnings only: numpy's ``RuntimeWarning`` in a worker
+    printed in Python's raw form ('.../numpy/...: RuntimeWarning: Mean of empty slice'),
+    naming no video. Now its thread's other warnings are kept too; another thread's are not."""
+    import threading
+
+    from ecoseg._warn import recorded
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with recorded() as kept:
+            warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=1)
+            thread = threading.Thread(target=warnings.warn, args=("another thread's",))
+            thread.start()
+            thread.join()
+    assert kept == [("Mean of empty slice", RuntimeWarning)]
+    assert [str(w.message) for w in caught] == ["another thread's"]
+
+
+def test_recorded_says_now_with_its_thread_s_warnings_issued_again():
+    """``say_now``: each warning is handed on as it comes (a study's video segmented in the
+    caller's thread said its warnings only once it had finished), none kept."""
+    from ecoseg._warn import recorded, say
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with recorded(lambda m, c: say(f"a.mp4: {m}", c)) as kept:
+            warn("the camera moved too fast", UserWarning)
+            during = [str(w.message) for w in caught]
+            warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=1)
+    assert kept == [] and during == ["a.mp4: the camera moved too fast"]
+    assert [(str(w.message), w.category) for w in caught] == [
+        ("a.mp4: the camera moved too fast", UserWarning),
+        ("a.mp4: Mean of empty slice", RuntimeWarning),
+    ]

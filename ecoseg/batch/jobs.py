@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -184,7 +184,9 @@ def store_status(location: str | Path) -> StoreStatus:
         store.close()
 
 
-def run_job(job: Job) -> dict[str, Any]:
+def run_job(
+    job: Job, say_now: Callable[[str, type[Warning]], None] | None = None
+) -> dict[str, Any]:
     """Segment one video into its store (module level: workers import it by name).
 
     With ``job.resume`` a complete store is skipped and a partial one continued; with
@@ -194,6 +196,10 @@ def run_job(job: Job) -> dict[str, Any]:
     Parameters
     ----------
     job : Job
+    say_now : callable, optional
+        Given a task run in the caller's thread (a study's videos one after another): called
+        with each warning, naming the video, as it is issued (:func:`ecoseg._warn.say` says
+        it), so that it comes while the video is segmented; none is kept then.
 
     Returns
     -------
@@ -201,10 +207,11 @@ def run_job(job: Job) -> dict[str, Any]:
         ``{"status": "done" | "skipped" | "verified", "frames": int, "seconds": float,
         "warnings": list}``; ``"verified"`` (``job.verify``, the same bytes) also holds the
         ETag the store recorded (``"was"``) and the one it records now (``"etag"``).
-        ``"warnings"`` are ecoseg's warnings of the run, not issued where it ran (a worker
-        process or thread) but kept (:func:`ecoseg._warn.recorded`) as ``(message,
-        category)``, each message naming the video (:func:`say_warnings` issues them); a
-        failed run's go with its error, as its ``ecoseg_warnings`` (they often tell why).
+        ``"warnings"`` are the warnings of the run (ecoseg's, and other libraries' such as
+        numpy's), not issued where it ran (a worker process or thread) but kept
+        (:func:`ecoseg._warn.recorded`) as ``(message, category)``, each message naming the
+        video (:func:`say_warnings` issues them); a failed run's go with its error, as its
+        ``ecoseg_warnings`` (they often tell why).
 
     Raises
     ------
@@ -227,7 +234,11 @@ def run_job(job: Job) -> dict[str, Any]:
     from ecoseg._warn import recorded
 
     read: list[str] = []  # the file segment() read: the video, or a URL's temporary copy
-    with recorded() as kept:
+
+    def now(message: Any, category: type[Warning]) -> None:
+        say_now(_naming(job, read, message), category)
+
+    with recorded(None if say_now is None else now) as kept:
         try:
             result = _run_job(job, read)
         except BaseException as exc:
@@ -240,7 +251,8 @@ def run_job(job: Job) -> dict[str, Any]:
 
 def say_warnings(outcome: Mapping[str, Any] | BaseException, said: set | None = None) -> None:
     """Issue, in this process and thread, the warnings :func:`run_job` kept (each names its
-    video): the ``ecoseg`` command prints each as one line.
+    video; :func:`ecoseg._warn.say`): the ``ecoseg`` command prints each as one line, another
+    library's too.
 
     Parameters
     ----------
@@ -264,7 +276,7 @@ def say_warnings(outcome: Mapping[str, Any] | BaseException, said: set | None = 
     >>> [str(w.message) for w in caught]
     ['a.mp4: the camera moved too fast']
     """
-    from ecoseg._warn import warn
+    from ecoseg._warn import say
 
     if isinstance(outcome, BaseException):
         kept = getattr(outcome, "ecoseg_warnings", ())
@@ -275,7 +287,7 @@ def say_warnings(outcome: Mapping[str, Any] | BaseException, said: set | None = 
             if (message, category) in said:
                 continue
             said.add((message, category))
-        warn(message, category)
+        say(message, category)
 
 
 def _naming(job: Job, read: list[str], message: Any) -> str:

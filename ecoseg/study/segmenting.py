@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import one_line
+from ecoseg._warn import say
 from ecoseg.batch.cluster import (
     cancel_reaching,
     connect,
@@ -174,13 +175,13 @@ def segment_videos(
     if scheduler is None and not local:
         for video, store, _inputs, _fp, resume in jobs:
             log(f"segment {video.name}" + (" (resuming)" if resume else ""))
-            try:  # (not segment_task: run_study checked this machine for it up front)
-                say_warnings(run_job(_job(video, store, resume, progress, cancel)))
+            # (not segment_task: run_study checked this machine for it up front); its
+            # warnings said as they come, naming the video, a failed video's before its error
+            try:
+                run_job(_job(video, store, resume, progress, cancel), say_now=say)
             except Cancelled as exc:
-                say_warnings(exc)  # (a failed video's too: they often tell why)
                 raise study_cancelled(exc, places[video.name][""]) from None
             except EcosegError as exc:
-                say_warnings(exc)
                 raise_in_study(exc, places[video.name][""])
             finished(video)
         return

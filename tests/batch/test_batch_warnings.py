@@ -172,3 +172,46 @@ def test_cli_batch_says_a_failed_video_s_warning_through_its_bar(
     failed = [i for i, line in enumerate(shown) if line.startswith("ecoseg batch: broken")]
     assert len(warned) == 1 and len(failed) == 1 and warned[0] < failed[0], shown
     assert shown[warned[0]] == f"ecoseg: warning: {broken}: the camera moved too fast"
+
+
+@pytest.fixture
+def numpy_warns(monkeypatch):
+    """``segment`` warns as numpy does (``RuntimeWarning``, not ecoseg's), then fails."""
+    from ecoseg.errors import StoreError
+
+    def segment(video, prompts=None, **kwargs):
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=1)
+        raise StoreError(f"{kwargs['out']}: the disk is full")
+
+    monkeypatch.setattr(ecoseg.engine, "segment", segment)
+
+
+def test_another_library_s_warning_in_a_task_is_said_naming_the_video(numpy_warns, tmp_path):
+    """A task's warning of another library (numpy's) was issued where the task ran, in
+    Python's raw form naming numpy's line and no video; it is said by the caller, once,
+    naming the video, in its own category."""
+    (video,) = _videos(tmp_path, "mean.mp4")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        batch([video], tmp_path / "out", scheduler=ThreadPoolExecutor(1), progress=False)
+    said = [(str(w.message), w.category) for w in caught if "empty slice" in str(w.message)]
+    assert said == [(f"{video}: Mean of empty slice", RuntimeWarning)]
+
+
+def test_cli_batch_says_another_library_s_warning_in_one_line(
+    numpy_warns, tmp_path, capsys, monkeypatch
+):
+    from ecoseg.cli import main
+
+    def threads(*args, **kwargs):  # (segment is replaced in this process only)
+        return batch(*args, **{**kwargs, "scheduler": ThreadPoolExecutor(1)})
+
+    monkeypatch.setattr(sys.modules["ecoseg.batch"], "batch", threads)
+    (video,) = _videos(tmp_path, "mean.mp4")
+    capsys.readouterr()
+    assert main(["batch", video, "-o", str(tmp_path / "out"), "--quiet"]) != 0
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if "empty slice" in line] == [
+        f"ecoseg: warning: {video}: Mean of empty slice"
+    ], err
+    assert "RuntimeWarning" not in err

@@ -60,9 +60,9 @@ def calls(monkeypatch):
     counts = {"segment": [], "measure": []}
     real_segment, real_measure = ecoseg.study.segmenting.run_job, ecoseg.measure.measure
 
-    def segment(job):
+    def segment(job, **kwargs):
         counts["segment"].append(Path(job.store).name)
-        return real_segment(job)
+        return real_segment(job, **kwargs)
 
     def measure(store, *args, **kwargs):
         counts["measure"].append(Path(str(store)).name)
@@ -190,7 +190,7 @@ def test_a_store_not_yet_made_anew_is_not_kept_as_the_new_inputs(study_copy, cal
     write_study(study_copy, extra_b="    params: {warmup: 4, min_hits: 2}")
     counting = ecoseg.study.segmenting.run_job
 
-    def fails(job):
+    def fails(job, **kwargs):
         raise OSError("the storage went away for a moment")
 
     monkeypatch.setattr(ecoseg.study.segmenting, "run_job", fails)
@@ -421,9 +421,9 @@ def test_killed_segmentation_is_resumed(study_copy, calls, monkeypatch):
     seen = {}
     counting = ecoseg.study.segmenting.run_job
 
-    def spy(job):
+    def spy(job, **kwargs):
         seen[Path(job.store).name] = (job.resume, job.overwrite)
-        return counting(job)
+        return counting(job, **kwargs)
 
     monkeypatch.setattr(ecoseg.study.segmenting, "run_job", spy)
     result = run_study(study_copy / "study.yaml", progress=False, report=False)
@@ -624,7 +624,7 @@ def test_a_store_of_no_frames_stops_the_study_as_measure_does(clips, tmp_path, m
     import ecoseg.study.segmenting
     from ecoseg.errors import StoreError
 
-    def no_frames(job):  # a video that gave no frames, stored as a finished run
+    def no_frames(job, **kwargs):  # a video that gave no frames, stored as a finished run
         store = ecoseg.MaskStore.create(job.store, height=64, width=96, overwrite=True)
         store.mark_complete()
         store.close()

@@ -49,3 +49,53 @@ def test_a_failed_video_s_warnings_are_said_before_its_error(tmp_path, pool, mon
         run_study(path, progress=False, report=False, scheduler=scheduler)
     said = [str(w.message) for w in caught if issubclass(w.category, FastCameraWarning)]
     assert said == [f"{clip.video}: the camera moved too fast"]
+
+
+def _study(tmp_path, monkeypatch, segment) -> tuple[str, object]:
+    """A one-video study whose ``ecoseg.segment`` is ``segment``."""
+    clip = ecoseg.synth(tmp_path / "pan", seed=1, frames=4, size=(64, 48))
+    monkeypatch.setattr(ecoseg.engine, "segment", segment)
+    path = tmp_path / "study.yaml"
+    path.write_text("output: out\nvideos:\n  - path: pan/video.mp4\n    engine: classical\n")
+    return str(clip.video), path
+
+
+def test_a_video_s_warnings_are_said_before_a_bug_s_error(tmp_path, monkeypatch):
+    """An error that is no ecoseg error (a bug: its traceback is shown) dropped the video's
+    warnings in a study run here; they are said, naming the video, before it goes on."""
+    from ecoseg._warn import warn
+
+    def segment(video, prompts=None, **kwargs):
+        warn(f"{video}: the camera moved too fast", FastCameraWarning)
+        raise ZeroDivisionError("division by zero")
+
+    video, path = _study(tmp_path, monkeypatch, segment)
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(ZeroDivisionError):
+        warnings.simplefilter("always")
+        run_study(path, progress=False, report=False)
+    said = [str(w.message) for w in caught if issubclass(w.category, FastCameraWarning)]
+    assert said == [f"{video}: the camera moved too fast"]
+
+
+def test_a_video_segmented_here_says_its_warnings_as_they_come(tmp_path, monkeypatch):
+    """A study run here said a video's warnings once it was segmented, not while (its bar
+    drawn): now each is said as it is issued, naming the video, once; another library's
+    (numpy's) too, in its own category."""
+    from ecoseg._warn import warn
+
+    heard: list[list[str]] = []
+
+    def segment(video, prompts=None, **kwargs):
+        warn(f"{video}: the camera moved too fast", FastCameraWarning)
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=1)  # (as numpy warns)
+        heard.append([str(w.message) for w in caught])
+        raise ecoseg.errors.StoreError(f"{kwargs['out']}: the disk is full")
+
+    video, path = _study(tmp_path, monkeypatch, segment)
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(ecoseg.errors.StoreError):
+        warnings.simplefilter("always")
+        run_study(path, progress=False, report=False)
+    expected = [f"{video}: the camera moved too fast", f"{video}: Mean of empty slice"]
+    assert heard == [expected]  # while segment ran
+    assert [str(w.message) for w in caught] == expected
+    assert [w.category for w in caught] == [FastCameraWarning, RuntimeWarning]
