@@ -5,19 +5,14 @@ a notebook without ``ipywidgets`` included, it is tqdm's text bar. ``tqdm.auto``
 text bar in a notebook without ``ipywidgets`` but first prints "IProgress not found. Please
 update jupyter and ipywidgets" to every cell's user, who asked for no widgets (``ipywidgets``
 is in none of ecoseg's extras); the check here is by name, so nothing is imported for it.
-Another library's bars that come from ``tqdm.auto`` (``huggingface_hub``'s, downloading SAM 3)
-follow the same rule where it is first imported within :func:`quiet_tqdm_auto`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import warnings
-from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["progress_bar", "quiet_tqdm_auto"]
+__all__ = ["progress_bar"]
 
 
 def progress_bar(iterable: Any = None, **kwargs: Any):
@@ -49,23 +44,3 @@ def progress_bar(iterable: Any = None, **kwargs: Any):
     else:
         from tqdm.auto import tqdm
     return tqdm(iterable, **kwargs)
-
-
-@contextlib.contextmanager
-def quiet_tqdm_auto() -> Iterator[None]:
-    """Within, a first import of ``tqdm.auto`` (by another library: ``huggingface_hub``'s
-    download bars) gives :func:`progress_bar`'s bar: in a Jupyter kernel without
-    ``ipywidgets``, tqdm's text bar without the "IProgress not found" warning ``tqdm.auto``
-    prints first; with ``ipywidgets``, its widget, as before. Also a decorator.
-
-    Examples
-    --------
-    >>> with quiet_tqdm_auto():
-    ...     from tqdm.auto import tqdm
-    >>> with tqdm(total=1, disable=True) as bar:
-    ...     bar.update(1)
-    """
-    with warnings.catch_warnings():
-        if importlib.util.find_spec("ipywidgets") is None:
-            warnings.filterwarnings("ignore", message="IProgress not found")
-        yield

@@ -51,7 +51,6 @@ from typing import NoReturn
 from urllib.parse import urlparse
 
 from ecoseg._paths import check_file
-from ecoseg._progress import quiet_tqdm_auto
 from ecoseg.errors import CheckpointError, ConfigError
 from ecoseg.sam2.weights import (
     MissingWeights,
@@ -491,7 +490,6 @@ def download(
     return path
 
 
-@quiet_tqdm_auto()  # the hub's bars are tqdm.auto's, imported at its first download
 def _hub_fetch(entry: dict, files: list[str], target: Path, token, progress: bool) -> None:
     """Download ``files`` of ``entry``'s repository into ``target`` after one check that the
     hub can be reached; :class:`_HubError` on failure, and a folder this call made is removed
