@@ -40,7 +40,7 @@ def add_segment(sub) -> None:
         metavar="VIDEO",
         help="video file or folder of numbered images (with --concepts: a video file is tracked; "
         "an image or a folder of images is a photo survey, segmented photo by photo, unless "
-        "--as-video)",
+        "--as-video; ecoseg:sample/video.mp4 is the bundled sample clip)",
     )
     p.add_argument("-o", "--out", required=True, help="mask store to write (STORE.zarr)")
     p.add_argument("--prompts", default=None, metavar="FILE.json", help="prompt file (JSON)")

@@ -12,6 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ecoseg._bundled import PREFIX, local_path
+from ecoseg.errors import ConfigError
+
 __all__ = ["find_video", "video_looked_in"]
 
 
@@ -25,8 +28,9 @@ def find_video(recorded: str | os.PathLike | None, store: str | os.PathLike) -> 
     the recorded path's last folders and name (two parts or more: ``a/video.mp4`` of
     ``/old/study/a/video.mp4``) under each folder above the store, the nearest first and the
     most parts first. A video file or an image folder counts; a recorded URL, or a store at a
-    URL, is only tried as recorded. Whether what is found is the store's video (its sha256) is
-    the caller's check.
+    URL, is only tried as recorded; the name of a file ecoseg ships
+    (``ecoseg:sample/video.mp4``, :mod:`ecoseg._bundled`) is that file here. Whether what is
+    found is the store's video (its sha256) is the caller's check.
 
     Parameters
     ----------
@@ -56,6 +60,11 @@ def find_video(recorded: str | os.PathLike | None, store: str | os.PathLike) -> 
     """
     if not recorded or "://" in os.fspath(recorded):
         return None
+    if os.fspath(recorded).startswith(PREFIX):  # ecoseg's bundled sample, by its name
+        try:
+            return Path(local_path(os.fspath(recorded)))
+        except ConfigError:  # not in this installation
+            return None
     for candidate in _candidates(Path(os.fspath(recorded)), store):
         if candidate.exists():
             return candidate
@@ -110,6 +119,8 @@ def video_looked_in(
     text = os.fspath(recorded)
     if "://" in text:
         return "a URL is not fetched to look for it"
+    if text.startswith(PREFIX):
+        return "a file ecoseg ships, missing from this installation"
     video = Path(text)
     first = "not at that path" + ("" if video.is_absolute() else " from the current folder")
     show = shown or str

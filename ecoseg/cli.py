@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ecoseg._bundled import local_path
 from ecoseg._campaign_cli import add_batch, add_study
 from ecoseg._cli import (
     OneLineParser,
@@ -220,7 +221,8 @@ def _add_evaluate(sub):
         metavar="TRUTH",
         help=(
             "ground-truth mask store, or a DAVIS-style folder of indexed PNG masks (of every "
-            "frame, or of some frames: only those are scored)"
+            "frame, or of some frames: only those are scored); ecoseg:sample/truth.zarr is the "
+            "bundled sample's"
         ),
     )
     p.add_argument(
@@ -236,6 +238,7 @@ def _run_evaluate(args) -> int:
     from ecoseg.store import check_opens
 
     check_opens(args.store)  # the inputs before the output: a missing store is named before
+    args.truth = local_path(args.truth)  # ecoseg:sample/truth.zarr, the bundled sample's
     check_truth(args.truth)  # an --out file that exists
     check_out_file(args.out, args.overwrite, suffix=".json", what="the metrics are a JSON file")
     if args.out:  # not into a store it reads (its zarr.json), nor into a DAVIS truth folder
@@ -287,7 +290,8 @@ def _add_report(sub):
         action="append",
         default=None,
         metavar="TRUTH",
-        help="ground-truth store; give it once per STORE, in the same order",
+        help="ground-truth store; give it once per STORE, in the same order "
+        "(ecoseg:sample/truth.zarr: the bundled sample's)",
     )
     p.add_argument("--title", default=None, help="page title")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
@@ -301,6 +305,8 @@ def _run_report(args) -> int:
 
     for store in args.stores:  # the stores reported on before their truths, as by evaluate
         check_opens(store)
+    # ecoseg:sample/truth.zarr: the bundled sample's truth, as a report's steps name it
+    args.truth = [local_path(t) for t in args.truth] if args.truth else None
     for truth in args.truth or ():  # a typo is refused, as by `evaluate --truth`, not put on
         check_truth(truth)  # the page (where a study's truth moved away with its video goes)
     study = None

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ecoseg.errors import ConfigError
+__all__ = ["SAMPLE_TRUTH", "SAMPLE_VIDEO", "SamplePaths", "sample"]
 
-__all__ = ["SamplePaths", "sample"]
+#: the names of the sample clip and its ground truth on any machine, which a store's record,
+#: the commands and ``open_video`` take (:mod:`ecoseg._bundled`)
+SAMPLE_VIDEO = "ecoseg:sample/video.mp4"
+SAMPLE_TRUTH = "ecoseg:sample/truth.zarr"
 
 
 @dataclass(frozen=True)
@@ -25,18 +28,17 @@ def sample() -> SamplePaths:
     -------
     SamplePaths
 
+    Raises
+    ------
+    ConfigError
+        The installation lacks it.
+
     Examples
     --------
     >>> s = sample()
     >>> s.video.name, s.truth.name
     ('video.mp4', 'truth.zarr')
     """
-    here = Path(__file__).resolve().parent
-    for folder in (here / "_sample", here.parent / "data" / "sample"):
-        video, truth = folder / "video.mp4", folder / "truth.zarr"
-        if video.is_file() and truth.is_dir():
-            return SamplePaths(video, truth)
-    raise ConfigError(
-        "the bundled sample is missing from this installation; "
-        "regenerate it with `ecoseg synth` (see data/README.md)"
-    )
+    from ecoseg._bundled import bundled_file
+
+    return SamplePaths(bundled_file(SAMPLE_VIDEO), bundled_file(SAMPLE_TRUTH))

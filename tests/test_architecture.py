@@ -113,6 +113,7 @@ HELPERS = (
     "_hashing",
     "_paths",
     "_text",
+    "_bundled",
     "_store_video",
     "_device",
     "_warn",
@@ -132,6 +133,7 @@ MAY_IMPORT = {
     **{f"ecoseg.{m}": {"ecoseg.errors"} for m in HELPERS},
     "ecoseg._paths": {"ecoseg.errors", "ecoseg._text"},  # a named file's text: _text decodes it
     "ecoseg._cancel": {"ecoseg.errors", "ecoseg._checks"},  # a wrong cancel named: short_repr
+    "ecoseg._store_video": {"ecoseg.errors", "ecoseg._bundled"},  # a video by its ecoseg: name
     "ecoseg._device": {"ecoseg.errors", "ecoseg._checks"},  # a refused name's did-you-mean
     **{f"ecoseg.{m}": {f"ecoseg.{n}" for n in (*HELPERS, *RECORDS)} for m in RECORDS},
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 import pandas as pd
@@ -74,6 +75,39 @@ def test_the_report_names_the_species(demo):
     html = (out / "report.html").read_text()
     for cls in pd.read_parquet(out / "tables" / "maxn.parquet")["class"].unique():
         assert str(cls) in html
+
+
+def test_the_reproduce_steps_of_a_demo_run_on_any_machine(demo, tmp_path, monkeypatch):
+    """The steps named the bundled sample clip and its truth by their paths inside this
+    machine's installation; they name them ``ecoseg:sample/video.mp4`` and
+    ``ecoseg:sample/truth.zarr``, and run as shown, in an empty folder, to the demo's store."""
+    from ecoseg.cli import main
+    from ecoseg.report.read import read_video
+    from ecoseg.report.reproduce import reproduce
+
+    out, _ = demo
+    monkeypatch.chdir(out.parent)  # the page's stores as a user in that folder names them
+    store = f"{out.name}/masks.zarr"
+    info = read_video("sample", store, store)
+    info.truth = str(sample().truth)  # as the demo's report() is given it
+    made = reproduce([info], None, Path("report.html"), "ecoseg demo")
+    steps = [s for s in made["steps"] if not s.startswith("#")]
+    assert steps[0].startswith(f"ecoseg segment ecoseg:sample/video.mp4 -o {store} ")
+    assert " --model ecoseg:species_model.json " in steps[1]
+    assert " --truth ecoseg:sample/truth.zarr " in steps[-1]
+    installed = str(sample().video.parents[1])
+    assert not any(installed in s for s in made["steps"])
+    args = [shlex.split(s) for s in steps]
+    assert not any(Path(a).is_absolute() for step in args for a in step), steps
+    (tmp_path / "replay").mkdir()
+    monkeypatch.chdir(tmp_path / "replay")  # another folder, as on another machine
+    for file in made["files"]:
+        Path(file.name).write_text(file.text)
+    for step in args:
+        assert main(step[1:]) == 0, step
+    with MaskStore.open(store) as again, MaskStore.open(out / "masks.zarr") as first:
+        assert again.provenance["video"]["path"] == "ecoseg:sample/video.mp4"
+        assert again.objects == first.objects  # the same tracks, named alike
 
 
 def test_a_second_run_makes_the_same_numbers(demo):

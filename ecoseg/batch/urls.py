@@ -13,6 +13,8 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from ecoseg._bundled import local_path as bundled_path
+
 __all__ = [
     "file_name",
     "is_url",
@@ -39,7 +41,8 @@ def is_url(text: str) -> bool:
 
 
 def local_path(text: str) -> str:
-    """``file://`` URLs as local paths; everything else unchanged.
+    """``file://`` URLs as local paths, the bundled sample's name (``ecoseg:sample/video.mp4``)
+    as its file here (:func:`ecoseg._bundled.local_path`); everything else unchanged.
 
     Examples
     --------
@@ -50,7 +53,7 @@ def local_path(text: str) -> str:
         from urllib.request import url2pathname
 
         return url2pathname(urlsplit(text).path)
-    return text
+    return os.fspath(bundled_path(text))
 
 
 def redact_url(text: str | os.PathLike) -> str:

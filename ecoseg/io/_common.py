@@ -9,8 +9,9 @@ import os
 import sys
 from pathlib import Path
 
+from ecoseg._bundled import local_path
 from ecoseg._checks import check_path_arg, number_text, short_repr
-from ecoseg.errors import VideoError
+from ecoseg.errors import ConfigError, VideoError
 
 __all__ = [
     "DEFAULT_FPS",
@@ -121,7 +122,8 @@ def check_path(path) -> Path:
     """``path`` as a Path that exists and, for a file, is readable and not empty.
 
     An empty path is refused (``Path("")`` is the working folder, which then opened as an
-    image folder or was named ``.`` in the error).
+    image folder or was named ``.`` in the error). The name of the bundled sample clip,
+    ``ecoseg:sample/video.mp4``, is its file here (:func:`ecoseg._bundled.local_path`).
 
     Examples
     --------
@@ -134,7 +136,10 @@ def check_path(path) -> Path:
     text = os.fspath(path)
     if not str(text).strip():
         raise VideoError(f"{text!r}: an empty path is not a video or image folder")
-    p = Path(text).expanduser()
+    try:
+        p = Path(local_path(text)).expanduser()
+    except ConfigError as exc:  # an ecoseg: name of no shipped file, or one missing here
+        raise VideoError(str(exc)) from None
     if not p.exists():
         raise VideoError(missing_video(p))
     if p.is_file():

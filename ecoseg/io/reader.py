@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ecoseg._bundled import bundled_name
 from ecoseg._checks import frame_range, positive_int, short_repr, whole_number
 from ecoseg.errors import VideoError
 
@@ -349,18 +350,20 @@ class VideoReader:
 
     def record(self) -> dict:
         """The video as a store's provenance records it: path, sha256, fps, size and frame
-        count (reads the whole source once, for the sha256).
+        count (reads the whole source once, for the sha256). The bundled sample clip is
+        recorded by its name, ``ecoseg:sample/video.mp4`` (:func:`ecoseg._bundled.bundled_name`;
+        its path is of this machine only), which every command that takes a video takes.
 
         Examples
         --------
         >>> from ecoseg.io import open_video
         >>> from ecoseg.sample import sample
         >>> r = open_video(sample().video).record()
-        >>> r["fps"], r["width"], r["height"], r["frames"], len(r["sha256"])
-        (30.0, 640, 360, 150, 64)
+        >>> r["path"], r["fps"], r["width"], r["height"], r["frames"], len(r["sha256"])
+        ('ecoseg:sample/video.mp4', 30.0, 640, 360, 150, 64)
         """
         return {
-            "path": str(self.path),
+            "path": bundled_name(self.path) or str(self.path),
             "sha256": self.sha256(),
             "fps": self.fps,
             "width": self.width,

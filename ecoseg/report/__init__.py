@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ecoseg._bundled import local_path
 from ecoseg._checks import check_path_arg, check_switch, short_repr
 from ecoseg._lazy import make_callable
 from ecoseg._paths import (
@@ -280,7 +281,7 @@ def _truth_map(truth, named: Mapping[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(truth) - set(named))
         if unknown:
             raise ConfigError(f"report: truth given for unknown video(s): {', '.join(unknown)}")
-        return dict(truth)
+        return {n: local_path(t) for n, t in truth.items()}
     if isinstance(truth, str | os.PathLike):
         truth = [truth]
     truth = list(truth)
@@ -288,4 +289,5 @@ def _truth_map(truth, named: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigError(
             f"report: {len(truth)} truth store(s) for {len(named)} store(s); give one per store"
         )
-    return {n: t for n, t in zip(named, truth) if t is not None}
+    # the bundled sample's truth may be given by its name, ecoseg:sample/truth.zarr
+    return {n: local_path(t) for n, t in zip(named, truth) if t is not None}

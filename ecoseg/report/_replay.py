@@ -312,7 +312,8 @@ def recorded_models(log: list[dict]) -> dict[str, list[str]]:
     ``ecoseg:species_model.json`` (:data:`~ecoseg.species.model.SHIPPED_MODEL`, which
     ``classify --model`` takes), on any machine: by a record of that name, one of its path
     here, or one of a file gone or changed (an older ecoseg recorded its path on the machine
-    it ran on) when the model ecoseg ships here has the recorded SHA-256.
+    it ran on) when the model ecoseg ships here has the recorded SHA-256
+    (:func:`~ecoseg.species.model.portable_model_name`, as ``ecoseg edit --log`` names it).
 
     Examples
     --------
@@ -320,7 +321,7 @@ def recorded_models(log: list[dict]) -> dict[str, list[str]]:
     ...     {"model_sha256": "ab12", "model_file": "nowhere/species.json"}}])
     {}
     """
-    from ecoseg.species.model import SHIPPED_MODEL, is_model, recorded_model_name
+    from ecoseg.species.model import portable_model_name
 
     found: dict[str, list[str]] = {}
     for entry in log:
@@ -328,10 +329,8 @@ def recorded_models(log: list[dict]) -> dict[str, list[str]]:
         file = (entry.get("classification") or {}).get("model_file")
         if sha is None or sha in found:
             continue
-        if isinstance(file, str) and file and is_model(file, sha):
-            found[sha] = ["--model", recorded_model_name(file)]
-        elif is_model(SHIPPED_MODEL, sha):
-            found[sha] = ["--model", SHIPPED_MODEL]
+        if (name := portable_model_name(file, sha)) is not None:
+            found[sha] = ["--model", name]
     return found
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._bundled import bundled_name
 from ecoseg._checks import short_repr
 from ecoseg._paths import same_location
 from ecoseg._store_video import find_video, video_looked_in
@@ -276,7 +277,8 @@ def read_video(
     info.classes = {o.id: o.class_name for o in info.objects}
     video = info.provenance.video
     recorded = video.path if video is not None else None
-    info.video_shown = str(recorded) if recorded else NOT_RECORDED
+    # the bundled sample by its name, also where an older ecoseg recorded its path here
+    info.video_shown = (bundled_name(recorded) or str(recorded)) if recorded else NOT_RECORDED
     if recorded:
         found = find_video(recorded, path)
         info.video_path = found or Path(str(recorded))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ecoseg._bundled import bundled_name
 from ecoseg._checks import number_text
 from ecoseg.measure.calibration import scale_text
 from ecoseg.report._replay import (
@@ -148,7 +149,8 @@ def reproduce(
     page = ["ecoseg", "report", stores, "-o", _q(out.name)]
     if study is not None:
         page += ["--study", _q(study.path.name)]
-    truths = [v.truth_shown or v.truth for v in videos]
+    # the bundled sample's truth by its name (ecoseg:sample/truth.zarr), as --truth takes it
+    truths = [bundled_name(v.truth_shown or v.truth) or v.truth_shown or v.truth for v in videos]
     # a study's truth of its video comes with --study; --truth is given once per store
     given = [t for v, t in zip(videos, truths) if t and not _study_truth(study, v.name)]
     if given and all(truths):
@@ -293,34 +295,29 @@ def _names_note(videos: list[VideoInfo]) -> str | None:
 
 def _sample_note(videos: list[VideoInfo]) -> str | None:
     """A comment before the commands where a video is ecoseg's bundled sample
-    (:func:`ecoseg.sample.sample`): the commands name it, and its ground truth, where ecoseg
-    is installed on this machine; ``ecoseg demo`` finds them on any machine.
+    (:func:`ecoseg.sample.sample`): the commands name it, and its ground truth, by the names
+    every ecoseg takes (``ecoseg:sample/video.mp4``, ``ecoseg:sample/truth.zarr``), and
+    ``ecoseg demo`` makes the demo's store and page of it.
 
     Examples
     --------
     >>> from types import SimpleNamespace
     >>> from ecoseg.sample import sample
     >>> print(_sample_note([SimpleNamespace(name="sample", video_path=sample().video)]))
-    # sample: ecoseg's bundled sample clip, named below where ecoseg is installed on this
-    machine; `ecoseg demo --out DIR` makes the demo's store and page of it on any machine
+    # sample: ecoseg's bundled sample clip, named below as every installation of ecoseg names
+    it; `ecoseg demo --out DIR` makes the demo's store and page of it
     >>> _sample_note([SimpleNamespace(name="reef", video_path=Path("reef.mp4"))]) is None
     True
     """
-    from ecoseg.errors import ConfigError
-    from ecoseg.sample import sample
+    from ecoseg.sample import SAMPLE_VIDEO
 
-    try:
-        bundled = sample().video.resolve()
-    except ConfigError:  # an installation without it: no store's video is it
-        return None
     paths = [(v.name, getattr(v, "video_path", None)) for v in videos]
-    names = [name for name, path in paths if path and Path(path).resolve() == bundled]
+    names = [name for name, path in paths if path and bundled_name(path) == SAMPLE_VIDEO]
     if not names:
         return None
     return (
-        f"# {', '.join(names)}: ecoseg's bundled sample clip, named below where ecoseg is "
-        "installed on this machine; `ecoseg demo --out DIR` makes the demo's store and page "
-        "of it on any machine"
+        f"# {', '.join(names)}: ecoseg's bundled sample clip, named below as every installation "
+        "of ecoseg names it; `ecoseg demo --out DIR` makes the demo's store and page of it"
     )
 
 

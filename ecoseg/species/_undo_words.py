@@ -186,10 +186,16 @@ def undid_words(
 
 
 def _classify_words(undone: Mapping[str, Any], ids: list[int]) -> str:
-    """``classify of N tracks by model FILE (sha256 FIRST-12)``, from the entry's record."""
+    """``classify of N tracks by model FILE (sha256 FIRST-12)``, from the entry's record: the
+    shipped model by its name (``ecoseg:species_model.json``) also where an older ecoseg
+    recorded its path, as a report's step names it
+    (:func:`~ecoseg.species.model.portable_model_name`)."""
+    from ecoseg.species.model import portable_model_name
+
     record = undone.get("classification") or {}
     sha = record.get("model_sha256") if isinstance(record, Mapping) else None
     file = record.get("model_file") if isinstance(record, Mapping) else None
+    file = portable_model_name(file, sha) or file
     model = [str(file)] if isinstance(file, str) and file else []
     if isinstance(sha, str) and sha:
         model.append(f"(sha256 {sha[:12]})" if model else f"sha256 {sha[:12]}")

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._bundled import PREFIX, bundled_file, bundled_name, local_path
 from ecoseg._checks import few_items
 from ecoseg._paths import check_out_suffix, check_overwrite, read_file_bytes
 from ecoseg.errors import ConfigError, EcosegError
@@ -53,6 +54,7 @@ __all__ = [
     "is_model",
     "keep_copy",
     "payload_sha256",
+    "portable_model_name",
     "model_file_path",
     "recorded_model_name",
     "scale_ratio",
@@ -174,8 +176,9 @@ def find_copy(folder: str | os.PathLike, sha256: str, name: str | None = None) -
 
 #: the name of the species model ecoseg ships (the one ``ecoseg demo`` classifies with): what
 #: ``classify --model`` takes for it and what a classification's record names it, so that a
-#: report's step runs on any machine with the same ecoseg (``--model-sha256`` checks the model)
-SHIPPED_MODEL = "ecoseg:species_model.json"
+#: report's step runs on any machine with the same ecoseg (``--model-sha256`` checks the model);
+#: one of the names of :mod:`ecoseg._bundled`
+SHIPPED_MODEL = PREFIX + "species_model.json"
 
 
 def shipped_model_file() -> Path:
@@ -192,19 +195,12 @@ def shipped_model_file() -> Path:
     >>> shipped_model_file().name
     'species_model.json'
     """
-    package = Path(__file__).resolve().parents[1]
-    for path in (package / "_species_model.json", package.parent / "data" / "species_model.json"):
-        if path.is_file():
-            return path
-    raise ConfigError(
-        "the shipped species model is missing from this installation; regenerate it with "
-        "`python data/make_species_model.py`"
-    )
+    return bundled_file(SHIPPED_MODEL)
 
 
 def model_file_path(model: str | os.PathLike) -> str | os.PathLike:
     """The file a ``--model`` names: :data:`SHIPPED_MODEL` is the shipped model's
-    (:func:`shipped_model_file`), any other path is itself.
+    (:func:`shipped_model_file`), any other path is itself (:func:`ecoseg._bundled.local_path`).
 
     Examples
     --------
@@ -213,13 +209,13 @@ def model_file_path(model: str | os.PathLike) -> str | os.PathLike:
     >>> model_file_path(SHIPPED_MODEL) == shipped_model_file()
     True
     """
-    return shipped_model_file() if os.fspath(model) == SHIPPED_MODEL else model
+    return local_path(os.fspath(model)) if os.fspath(model).startswith(PREFIX) else model
 
 
 def recorded_model_name(model: str | os.PathLike) -> str:
     """How a classification's record names the model file ``model`` (as given): the shipped
     model's file, by whatever path, as :data:`SHIPPED_MODEL` (its path is of this machine
-    only), any other as given.
+    only; :func:`ecoseg._bundled.bundled_name`), any other as given.
 
     Examples
     --------
@@ -228,12 +224,30 @@ def recorded_model_name(model: str | os.PathLike) -> str:
     >>> recorded_model_name(shipped_model_file()) == SHIPPED_MODEL
     True
     """
-    try:
-        if Path(model_file_path(model)).resolve() == shipped_model_file():
-            return SHIPPED_MODEL
-    except (ConfigError, OSError, RuntimeError):  # none shipped, or a path not resolvable
-        pass
-    return os.fspath(model)
+    return SHIPPED_MODEL if bundled_name(model) == SHIPPED_MODEL else os.fspath(model)
+
+
+def portable_model_name(file: Any, sha256: Any) -> str | None:
+    """How a classification's record of the model file ``file`` (``model_file``) and SHA-256
+    ``sha256`` names its model on any machine: the file as recorded while it is still that
+    model here (the shipped model's by :data:`SHIPPED_MODEL`, :func:`recorded_model_name`);
+    else :data:`SHIPPED_MODEL` when the model ecoseg ships here has that SHA-256 (an older
+    ecoseg recorded the shipped model by its path on the machine it ran on); else None.
+    The one rule of a report's ``--model`` and of the model ``ecoseg edit --log`` names.
+
+    Examples
+    --------
+    >>> portable_model_name("nowhere/species.json", "ab12") is None
+    True
+    >>> sha = SpeciesModel.load(shipped_model_file()).to_dict()["sha256"]
+    >>> portable_model_name("/elsewhere/site-packages/ecoseg/_species_model.json", sha)
+    'ecoseg:species_model.json'
+    """
+    if not isinstance(sha256, str) or not sha256:
+        return None
+    if isinstance(file, str) and file and is_model(file, sha256):
+        return recorded_model_name(file)
+    return SHIPPED_MODEL if is_model(SHIPPED_MODEL, sha256) else None
 
 
 def is_model(path: str | os.PathLike, sha256: str) -> bool:

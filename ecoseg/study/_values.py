@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ecoseg._bundled import PREFIX, local_path
 from ecoseg._cli import one_line
 from ecoseg._paths import check_file
 from ecoseg.errors import CalibrationError, ConfigError
@@ -131,9 +132,12 @@ def study_calibration(value: Any, ctx: str):
 
 def study_file(folder: Path, text: str, what: str, where: str) -> Path:
     """The JSON file ``text`` of a study entry (relative to the study's ``folder``), refused as
-    :func:`~ecoseg._paths.check_file` does, after the entry's place in the study file."""
+    :func:`~ecoseg._paths.check_file` does, after the entry's place in the study file. The
+    name of a file ecoseg ships (``ecoseg:species_model.json``) is that file here
+    (:func:`ecoseg._bundled.local_path`)."""
     try:
-        return check_file(resolve(folder, text), what, kind="JSON", shown=text)
+        path = local_path(text) if text.startswith(PREFIX) else resolve(folder, text)
+        return check_file(Path(path), what, kind="JSON", shown=text)
     except ConfigError as exc:
         raise ConfigError(f"{where} {exc}") from None
 

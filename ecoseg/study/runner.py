@@ -481,17 +481,21 @@ def run_study(
         if (read := species_model_of(video)) is not None:
             from ecoseg.species import classify as name_tracks
             from ecoseg.species import edit_log
-            from ecoseg.species.model import keep_copy
+            from ecoseg.species.model import SHIPPED_MODEL, keep_copy, recorded_model_name
 
             model_bytes, fitted = read
+            # named as the study file names it: the record holds no path of this machine;
+            # the model ecoseg ships by its name, however the study file names it
+            model_file = recorded_model_name(video.species_model)
+            if model_file != SHIPPED_MODEL:
+                model_file = study.recorded(video.species_model)
             try:  # a set cancel: the store's classes and edit log as they were
                 named = name_tracks(
                     store,
                     model=fitted,  # read above, from the bytes hashed
                     videos=[video.path],
                     progress=False,
-                    # named as the study file names it: the record holds no path of this machine
-                    model_file=study.recorded(video.species_model),
+                    model_file=model_file,
                     cancel=cancel,
                 )
             except Cancelled as exc:

@@ -130,6 +130,16 @@ def test_missing_video(tmp_path, no_model, cli, good_prompts):
     assert_one_line_error(code, err, str(video))
 
 
+def test_an_ecoseg_name_of_no_shipped_file(tmp_path, no_model, cli, good_prompts):
+    # the name of the bundled sample is ecoseg:sample/video.mp4; another ecoseg: name was a
+    # relative path that does not exist ('ecoseg:sample.mp4: no such file or directory')
+    with pytest.raises(VideoError) as info:
+        open_video("ecoseg:sample.mp4")
+    assert_names(info, "ecoseg:sample.mp4: not a file ecoseg ships (ecoseg:sample/video.mp4")
+    code, _, err = cli("segment", "ecoseg:sample.mp4", "-o", tmp_path / "m.zarr")
+    assert_one_line_error(code, err, "ecoseg:sample.mp4: not a file ecoseg ships")
+
+
 def test_empty_video_path(tmp_path, no_model, cli, good_prompts, monkeypatch):
     # "" was the working folder: read as an image folder, or ".: no images" named "."
     monkeypatch.chdir(tmp_path)

@@ -70,8 +70,9 @@ def test_the_shipped_model_is_recorded_and_replayed_by_its_name(clip, capsys):
 
 
 @pytest.mark.parametrize("where", ["elsewhere", "here"])
-def test_an_old_record_of_the_shipped_models_path_replays_by_its_name(clip, where):
-    """An older ecoseg recorded the path: of another machine (not here), or of this one."""
+def test_an_old_record_of_the_shipped_models_path_replays_by_its_name(clip, where, capsys):
+    """An older ecoseg recorded the path: of another machine (not here), or of this one. The
+    step names the model by its name, and so does ``ecoseg edit --log`` (it showed the path)."""
     classify(clip.truth, model=species_model_path(), threshold=0.0)
     old = str(species_model_path())
     if where == "elsewhere":
@@ -84,6 +85,11 @@ def test_an_old_record_of_the_shipped_models_path_replays_by_its_name(clip, wher
     (step,) = _classify_steps(clip)
     assert " --model ecoseg:species_model.json --model-sha256 " in step
     assert "#" not in step  # no placeholder, nothing to explain
+    capsys.readouterr()
+    assert main(["edit", str(clip.truth), "--log"]) == 0
+    shown = capsys.readouterr().out
+    assert "by model ecoseg:species_model.json (sha256 " in shown
+    assert old not in shown
     _replays(clip, step)
 
 
