@@ -99,7 +99,7 @@ class VideoSummary:
         kind = "an image folder" if self.image_folder else "a video"
         rate = f"{self.fps:g} fps"
         if self.image_folder:
-            rate += " (images carry no time: --fps gives the rate)"
+            rate += " (images carry no time: segment --fps gives the rate)"
         out = [
             f"{self.path}: {kind}, not a mask store (`ecoseg segment` makes one)",
             f"frames       {self.frames} of {self.width}x{self.height} px (as displayed)",

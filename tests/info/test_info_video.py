@@ -50,7 +50,8 @@ def test_an_image_folder_is_summarised_with_its_rate(capsys, tmp_path):
         f"{tmp_path}: an image folder, not a mask store (`ecoseg segment` makes one)",
         "  frames       3 of 10x8 px (as displayed)",
     ]
-    assert "30 fps (images carry no time: --fps gives the rate)" in out
+    # (`info` takes no --fps: the rate is segment's, and a user typed `info DIR --fps 2`)
+    assert "30 fps (images carry no time: segment --fps gives the rate)" in out
 
 
 def test_a_damaged_video_gets_its_own_reason(capsys, clip, tmp_path):
