@@ -126,10 +126,14 @@ def video_summary(path: Any) -> VideoSummary:
     (3, (64, 48), 30.0, [])
     """
     from ecoseg.io import open_video
+    from ecoseg.io.folder import unnumbered_note
 
     with open_video(path) as video:
         record = video.record()
         times = video.times
+        folder = bool(record.get("image_folder"))
+        # an image folder whose names carry no frame numbers: what segment warns of
+        order = unnumbered_note([os.path.basename(f) for f in video.files]) if folder else None
         return VideoSummary(
             path=str(path),
             frames=len(video),
@@ -139,6 +143,6 @@ def video_summary(path: Any) -> VideoSummary:
             duration_s=float(video.duration),
             end_s=float(times[-1]),
             sha256=record["sha256"],
-            image_folder=bool(record.get("image_folder")),
-            notes=video_notes(record),
+            image_folder=folder,
+            notes=video_notes(record) + ([order] if order else []),
         )

@@ -54,6 +54,22 @@ def test_an_image_folder_is_summarised_with_its_rate(capsys, tmp_path):
     assert "30 fps (images carry no time: segment --fps gives the rate)" in out
 
 
+def test_an_image_folder_without_frame_numbers_says_it_is_read_in_name_order(capsys, tmp_path):
+    """`segment` warns that such images are read as frames in name order; `info`, which says
+    what segment would read before a long run, said nothing of it."""
+    for name in ("reef B.png", "other.png", "reef A.png"):
+        Image.fromarray(np.zeros((8, 10, 3), np.uint8)).save(tmp_path / name)
+    code, out, _ = run(capsys, tmp_path)
+    assert code == 0
+    assert out.splitlines()[-1] == (
+        "               its images carry no frame numbers (other.png, reef A.png, reef B.png), "
+        "so they are read as frames in name order"
+    )
+    for i, name in enumerate(("reef A.png", "reef B.png", "other.png")):  # numbered frames:
+        (tmp_path / name).rename(tmp_path / f"f{i}.png")  # nothing to say
+    assert video_summary(tmp_path).notes == [] and video_summary(tmp_path).frames == 3
+
+
 def test_a_damaged_video_gets_its_own_reason(capsys, clip, tmp_path):
     cut = tmp_path / "cut.mp4"
     data = clip.video.read_bytes()
