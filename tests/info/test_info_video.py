@@ -70,6 +70,17 @@ def test_an_image_folder_without_frame_numbers_says_it_is_read_in_name_order(cap
     assert video_summary(tmp_path).notes == [] and video_summary(tmp_path).frames == 3
 
 
+def test_a_missing_video_is_not_called_a_missing_store(capsys, clip, tmp_path):
+    """`ecoseg info dive.mp4` of a video not there said 'dive.mp4: no such store', as if a
+    store had been asked for; it says it as segment does (a store's name is unchanged)."""
+    for name in ("dive.mp4", "GX010001.MP4"):
+        code, out, err = run(capsys, tmp_path / name)
+        assert code == 2 and out == ""
+        assert err == f"ecoseg: error: {tmp_path / name}: no such file or directory\n"
+    code, _, err = run(capsys, tmp_path / "nope.zarr")
+    assert code == 2 and err.endswith("nope.zarr: no such store\n")
+
+
 def test_a_damaged_video_gets_its_own_reason(capsys, clip, tmp_path):
     cut = tmp_path / "cut.mp4"
     data = clip.video.read_bytes()
