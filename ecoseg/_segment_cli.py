@@ -135,6 +135,13 @@ def _segment(args, prompts, options: dict) -> str:
         **options,
     )
     print(f"masks: {out}" + (" (complete already: nothing was left to do)" if done else ""))
+    if args.fps is None and os.path.isdir(os.fspath(args.video)):
+        from ecoseg.io.folder import DEFAULT_FPS
+
+        print(  # a time-lapse segmented without its rate: times and speeds silently 30 fps
+            f"times: frame i at i / {DEFAULT_FPS:g} s ({DEFAULT_FPS:g} fps, the default: images "
+            "carry no time; --fps N gives their real rate)"
+        )
     return out
 
 
