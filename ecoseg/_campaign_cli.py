@@ -274,12 +274,10 @@ def _run_batch(args) -> int:
             for location in written:
                 print(f"table: {location}" + (" (INCOMPLETE)" if failed else ""))
             if dropped:  # an earlier run's tables held more videos than this run's
-                shown = ", ".join(dropped[:3]) + (
-                    f" and {len(dropped) - 3} more" if len(dropped) > 3 else ""
-                )
                 print(
                     f"tables: replaced tables that also held {len(dropped)} video(s) not in "
-                    f"this run ({shown}); give every video of the campaign to measure them all"
+                    f"this run ({_few(dropped)}); give every video of the campaign to measure "
+                    "them all"
                 )
         if failed:  # the tables must not pass for the whole campaign
             which = f"{len(failed)} failed video(s): {', '.join(failed)}"
@@ -298,7 +296,7 @@ def _batch_scores(args, summary) -> None:
     """``ecoseg batch --truth-dir``: the campaign's scores, OUT/campaign-scores.csv."""
     from ecoseg.batch import store_location, video_name
     from ecoseg.batch.scores import campaign_scores, find_truths
-    from ecoseg.batch.tables import write_csv
+    from ecoseg.batch.tables import tables_videos, write_csv
     from ecoseg.batch.urls import join_url, redact_url
 
     ok = summary["status"] != "failed"
@@ -309,6 +307,7 @@ def _batch_scores(args, summary) -> None:
         stores = {n: store_location(args.out, n) for n in names}
         scores = campaign_scores(stores, truths, progress=show_progress(args))
         location = join_url(args.out, "campaign-scores.csv")
+        dropped = [v for v in tables_videos(args.out, "scores") if v not in truths]
         write_csv(scores, location)
         failed = (~ok).sum()
         print(
@@ -316,8 +315,16 @@ def _batch_scores(args, summary) -> None:
             + (f"; {failed} failed video(s) not scored" if failed else "")
             + ")"
         )
+        if dropped:  # an earlier run's scores held more videos than this run's
+            print(
+                f"scores: replaced a table that also held {len(dropped)} video(s) not scored "
+                f"in this run ({_few(dropped)}); give every video of the campaign to score "
+                "them all"
+            )
     if missing:
-        shown = ", ".join(missing[:3]) + (
-            f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-        )
-        print(f"scores: no truth in {args.truth_dir} for {len(missing)} video(s) ({shown})")
+        print(f"scores: no truth in {args.truth_dir} for {len(missing)} video(s) ({_few(missing)})")
+
+
+def _few(names: list[str]) -> str:
+    """The first three names, and how many more (``T1, T2, T3 and 8 more``)."""
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")

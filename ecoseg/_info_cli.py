@@ -18,7 +18,7 @@ import json
 import sys
 
 from ecoseg._cli import cli_words, one_line
-from ecoseg.errors import ConfigError, EcosegError, StoreError
+from ecoseg.errors import ConfigError, EcosegError, StoreError, VideoError
 
 __all__ = ["add_info"]
 
@@ -61,10 +61,13 @@ def _run_info(args) -> int:
         raise ConfigError("--video goes with one STORE")
     from ecoseg.info.summary import open_store
     from ecoseg.info.video import is_video
+    from ecoseg.io._common import missing_video
 
     status = 0
     for path in args.stores:
         try:
+            if _missing_video(path):  # not "no such store": it is named as a video
+                raise VideoError(missing_video(path))
             if is_video(path):  # what segment would read from it (frames, size, times, notes)
                 _video_one(path, args)
                 continue
@@ -77,6 +80,20 @@ def _run_info(args) -> int:
             print(f"ecoseg: error: {cli_words(one_line(exc))}", file=sys.stderr)
             status = EXIT_MISTAKE
     return status
+
+
+def _missing_video(path) -> bool:
+    """Whether ``path`` names a local video file (``dive.mp4``) that is not there."""
+    import os
+
+    from ecoseg.io.folder import VIDEO_SUFFIXES
+
+    text = os.fspath(path)
+    return (
+        "://" not in text
+        and os.path.splitext(text)[1].lower() in VIDEO_SUFFIXES
+        and not os.path.lexists(text)
+    )
 
 
 def _video_one(path, args) -> None:

@@ -117,9 +117,10 @@ def _run_segment(args) -> int:
     return 0
 
 
-def _segment(args, prompts, options: dict) -> str:
+def _segment(args, prompts, options: dict, survey: bool = False) -> str:
     """:func:`ecoseg.segment` with the command's options; prints and returns the store (and,
-    for a ``--resume`` of a store that was complete already, that nothing was left to do)."""
+    for a ``--resume`` of a store that was complete already, that nothing was left to do; for
+    an image folder timed at the default rate, not a ``survey`` of photographs, that rate)."""
     from ecoseg.engine import segment
 
     done = args.resume and _complete(args.out)
@@ -135,6 +136,13 @@ def _segment(args, prompts, options: dict) -> str:
         **options,
     )
     print(f"masks: {out}" + (" (complete already: nothing was left to do)" if done else ""))
+    if args.fps is None and not survey and os.path.isdir(os.fspath(args.video)):
+        from ecoseg.io.folder import DEFAULT_FPS
+
+        print(  # a time-lapse segmented without its rate: times and speeds silently 30 fps
+            f"times: frame i at i / {DEFAULT_FPS:g} s ({DEFAULT_FPS:g} fps, the default: images "
+            "carry no time; --fps N gives their real rate)"
+        )
     return out
 
 
@@ -205,7 +213,7 @@ def _run_concepts(args, prompts, options) -> int:
             raise ConfigError("give the score threshold once: --score-threshold or --params")
         options["params"] = {**(params or {}), "score_threshold": args.score_threshold}
     # segment() refuses --engine and --auto (check_concept_run), and what a survey cannot use
-    _segment(args, prompts, options)  # its progress bar says "2 photographs, a survey"
+    _segment(args, prompts, options, survey)  # its progress bar says "2 photographs, a survey"
     return 0
 
 

@@ -199,7 +199,20 @@ def _run_measure(args) -> int:
     for name, df in tables.items():  # write_table writes both files
         rows = f"{len(df)} row{'' if len(df) == 1 else 's'}"
         print(f"{name}: {rows} -> {Path(args.out) / name}.parquet, .csv")
+    print(_measured_with(tables["regions"].attrs.get("calibration"), args))
     return 0
+
+
+def _measured_with(calibration, args) -> str:
+    """The line saying the units of the tables: the calibration they were measured with and
+    where it came from (a stored one is reused without being given), or none (pixels)."""
+    if not calibration:
+        return "calibration: none, sizes in pixels only (--calibration MM_PER_PX adds mm columns)"
+    from ecoseg.measure.calibration import Calibration
+
+    text = str(Calibration.from_dict(calibration))
+    given = args.calibration is not None
+    return f"calibration: {text}" + ("" if given else f", the one stored with {args.store}")
 
 
 # --------------------------------------------------------------------------- evaluate

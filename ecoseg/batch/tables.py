@@ -267,22 +267,23 @@ def write_tables(tables: Mapping[str, Any], out: str | os.PathLike) -> list[str]
     return written
 
 
-def tables_videos(out: str | os.PathLike) -> list[str]:
-    """The videos named in the ``campaign-counts.csv`` at ``OUT`` (an earlier
-    :func:`write_tables`), in order of first row; ``[]`` when there is none or it cannot be
-    read. ``ecoseg batch --measure`` names those its new tables leave out.
+def tables_videos(out: str | os.PathLike, table: str = "counts") -> list[str]:
+    """The videos named in the ``campaign-<table>.csv`` at ``OUT`` (an earlier
+    :func:`write_tables`, or ``ecoseg batch --truth-dir``'s ``campaign-scores.csv``), in order
+    of first row; ``[]`` when there is none or it cannot be read. ``ecoseg batch --measure``
+    and ``--truth-dir`` name those their new tables leave out.
 
     Examples
     --------
     >>> import pandas as pd, tempfile
     >>> out = tempfile.mkdtemp()
     >>> _ = write_tables({"counts": pd.DataFrame({"video": ["T1", "T1", "T2"]})}, out)
-    >>> tables_videos(out), tables_videos(tempfile.mkdtemp())
-    (['T1', 'T2'], [])
+    >>> tables_videos(out), tables_videos(tempfile.mkdtemp()), tables_videos(out, "scores")
+    (['T1', 'T2'], [], [])
     """
     import pandas as pd
 
-    location = join_url(os.fspath(out), "campaign-counts.csv")
+    location = join_url(os.fspath(out), f"campaign-{table}.csv")
     try:
         if "://" in location:
             import fsspec

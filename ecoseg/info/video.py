@@ -99,7 +99,7 @@ class VideoSummary:
         kind = "an image folder" if self.image_folder else "a video"
         rate = f"{self.fps:g} fps"
         if self.image_folder:
-            rate += " (images carry no time: --fps gives the rate)"
+            rate += " (images carry no time: segment --fps gives the rate)"
         out = [
             f"{self.path}: {kind}, not a mask store (`ecoseg segment` makes one)",
             f"frames       {self.frames} of {self.width}x{self.height} px (as displayed)",
@@ -126,10 +126,14 @@ def video_summary(path: Any) -> VideoSummary:
     (3, (64, 48), 30.0, [])
     """
     from ecoseg.io import open_video
+    from ecoseg.io.folder import unnumbered_note
 
     with open_video(path) as video:
         record = video.record()
         times = video.times
+        folder = bool(record.get("image_folder"))
+        # an image folder whose names carry no frame numbers: what segment warns of
+        order = unnumbered_note([os.path.basename(f) for f in video.files]) if folder else None
         return VideoSummary(
             path=str(path),
             frames=len(video),
@@ -139,6 +143,6 @@ def video_summary(path: Any) -> VideoSummary:
             duration_s=float(video.duration),
             end_s=float(times[-1]),
             sha256=record["sha256"],
-            image_folder=bool(record.get("image_folder")),
-            notes=video_notes(record),
+            image_folder=folder,
+            notes=video_notes(record) + ([order] if order else []),
         )

@@ -150,6 +150,10 @@ def _look(loc: Location) -> tuple[str | None, bytes | None]:
         return None, raw
     if loc.local is not None:
         if not loc.local.is_dir():
+            from ecoseg.io.folder import VIDEO_SUFFIXES
+
+            if loc.local.suffix.lower() in VIDEO_SUFFIXES:  # the video, given for its masks
+                return "a video, not a mask store (`ecoseg segment` makes one from it)", None
             return f"a file, not a mask store ({EXPECTED})", None
         meta = loc.local / "zarr.json"
         if meta.is_file():

@@ -342,15 +342,11 @@ def test_cli_measure_says_the_tables_lack_the_failed_videos(
         assert "from an earlier run" in stdout and not (out / "campaign-counts.csv").exists()
 
 
-def test_cli_measure_says_the_tables_it_replaces_held_other_videos(
-    clips, tmp_path, capsys, monkeypatch
-):
-    """Re-running the batch with --measure for one video (the one fixed) replaced the
-    campaign's tables of every video by that video's rows, exit 0, nothing said."""
-    folder, truths = clips
-    out = tmp_path / "out"
+def _batch_of_copies(truths):
+    """A stand-in for ``batch()`` whose store of each video is a copy of its truth: every
+    store there, as after a first run, without segmenting."""
 
-    def fake_batch(videos, out, **kwargs):  # every store there, as after a first run
+    def fake_batch(videos, out, **kwargs):
         rows = []
         for video in videos:
             store = store_location(out, video_name(video))
@@ -362,7 +358,17 @@ def test_cli_measure_says_the_tables_it_replaces_held_other_videos(
         summary.attrs["summary"] = f"{out}/{SUMMARY_FILE}"
         return summary
 
-    monkeypatch.setattr("ecoseg.batch.batch", fake_batch)
+    return fake_batch
+
+
+def test_cli_measure_says_the_tables_it_replaces_held_other_videos(
+    clips, tmp_path, capsys, monkeypatch
+):
+    """Re-running the batch with --measure for one video (the one fixed) replaced the
+    campaign's tables of every video by that video's rows, exit 0, nothing said."""
+    folder, truths = clips
+    out = tmp_path / "out"
+    monkeypatch.setattr("ecoseg.batch.batch", _batch_of_copies(truths))
     videos = videos_of(folder, GOOD)
     code, stdout, _ = run_cli(capsys, "batch", *videos, "-o", out, "--measure", "--quiet")
     assert code == 0 and "tables: replaced" not in stdout
@@ -375,6 +381,31 @@ def test_cli_measure_says_the_tables_it_replaces_held_other_videos(
     assert set(pd.read_csv(out / "campaign-counts.csv")["video"]) == {"north"}
     code, stdout, _ = run_cli(capsys, "batch", videos[0], "-o", out, "--measure", "--quiet")
     assert code == 0 and "tables: replaced" not in stdout  # the same videos: nothing to say
+
+
+def test_cli_truth_dir_says_the_scores_it_replaces_held_other_videos(
+    clips, tmp_path, capsys, monkeypatch
+):
+    """Re-running the batch with --truth-dir for one video replaced the campaign's scores of
+    every video by that video's row, exit 0, nothing said (--measure says so of its tables)."""
+    folder, truths = clips
+    out, truth_dir = tmp_path / "out", tmp_path / "truths"
+    for name, truth in truths.items():
+        shutil.copytree(truth, truth_dir / f"{name}.zarr")
+    monkeypatch.setattr("ecoseg.batch.batch", _batch_of_copies(truths))
+    videos = videos_of(folder, GOOD)
+    args = ["-o", out, "--truth-dir", truth_dir, "--quiet"]
+    code, stdout, _ = run_cli(capsys, "batch", *videos, *args)
+    assert code == 0 and "scores: replaced" not in stdout
+    code, stdout, _ = run_cli(capsys, "batch", videos[0], *args)
+    assert code == 0
+    assert (
+        "scores: replaced a table that also held 2 video(s) not scored in this run (south, "
+        "east); give every video of the campaign to score them all"
+    ) in stdout
+    assert pd.read_csv(out / "campaign-scores.csv")["video"].tolist() == ["north"]
+    code, stdout, _ = run_cli(capsys, "batch", videos[0], *args)
+    assert code == 0 and "scores: replaced" not in stdout  # the same videos: nothing to say
 
 
 def test_fast_reaches_every_video_and_is_recorded(tmp_path, monkeypatch):

@@ -58,6 +58,19 @@ def test_a_folder_at_fps_10_is_timed_at_i_over_10_and_its_speeds_scale(folder, t
     pd.testing.assert_series_equal(a["path_length_px"], b["path_length_px"])
 
 
+def test_the_command_says_a_folder_without_fps_is_timed_at_the_default(folder, tmp_path, capsys):
+    """A time-lapse segmented without --fps was timed at 30 fps without a word: every time,
+    duration and speed of its tables was wrong, and nothing on the screen said so."""
+    capsys.readouterr()
+    assert _segment(folder, "-o", tmp_path / "default.zarr", "--quiet") == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "times: frame i at i / 30 s (30 fps, the default: images carry no time; --fps N gives "
+        "their real rate)"
+    ]
+    assert _segment(folder, "-o", tmp_path / "ten.zarr", "--fps", "10", "--quiet") == 0
+    assert capsys.readouterr().out == f"masks: {tmp_path / 'ten.zarr'}\n"  # a rate given
+
+
 def test_the_library_takes_the_rate_of_a_folder_it_opens(folder, tmp_path):
     out = ecoseg.segment(folder, out=tmp_path / "m.zarr", fps=2.5, progress=False)
     np.testing.assert_allclose(MaskStore.open(out).read_time(), np.arange(24) / 2.5)

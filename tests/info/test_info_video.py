@@ -50,7 +50,35 @@ def test_an_image_folder_is_summarised_with_its_rate(capsys, tmp_path):
         f"{tmp_path}: an image folder, not a mask store (`ecoseg segment` makes one)",
         "  frames       3 of 10x8 px (as displayed)",
     ]
-    assert "30 fps (images carry no time: --fps gives the rate)" in out
+    # (`info` takes no --fps: the rate is segment's, and a user typed `info DIR --fps 2`)
+    assert "30 fps (images carry no time: segment --fps gives the rate)" in out
+
+
+def test_an_image_folder_without_frame_numbers_says_it_is_read_in_name_order(capsys, tmp_path):
+    """`segment` warns that such images are read as frames in name order; `info`, which says
+    what segment would read before a long run, said nothing of it."""
+    for name in ("reef B.png", "other.png", "reef A.png"):
+        Image.fromarray(np.zeros((8, 10, 3), np.uint8)).save(tmp_path / name)
+    code, out, _ = run(capsys, tmp_path)
+    assert code == 0
+    assert out.splitlines()[-1] == (
+        "               its images carry no frame numbers (other.png, reef A.png, reef B.png), "
+        "so they are read as frames in name order"
+    )
+    for i, name in enumerate(("reef A.png", "reef B.png", "other.png")):  # numbered frames:
+        (tmp_path / name).rename(tmp_path / f"f{i}.png")  # nothing to say
+    assert video_summary(tmp_path).notes == [] and video_summary(tmp_path).frames == 3
+
+
+def test_a_missing_video_is_not_called_a_missing_store(capsys, clip, tmp_path):
+    """`ecoseg info dive.mp4` of a video not there said 'dive.mp4: no such store', as if a
+    store had been asked for; it says it as segment does (a store's name is unchanged)."""
+    for name in ("dive.mp4", "GX010001.MP4"):
+        code, out, err = run(capsys, tmp_path / name)
+        assert code == 2 and out == ""
+        assert err == f"ecoseg: error: {tmp_path / name}: no such file or directory\n"
+    code, _, err = run(capsys, tmp_path / "nope.zarr")
+    assert code == 2 and err.endswith("nope.zarr: no such store\n")
 
 
 def test_a_damaged_video_gets_its_own_reason(capsys, clip, tmp_path):

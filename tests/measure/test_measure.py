@@ -469,11 +469,34 @@ def test_the_command_names_both_files_of_each_table_and_counts_rows_in_words(tmp
     make_store(store)
     assert main(["measure", str(store), "-o", str(tmp_path / "t")]) == 0
     lines = dict(line.split(": ", 1) for line in capsys.readouterr().out.splitlines())
+    assert lines.pop("calibration").startswith("none")  # (the units: the next test)
+    assert list(lines) == list(TABLES)
     for name, line in lines.items():
         rows = len(read_table(tmp_path / "t" / f"{name}.csv"))
         want = f"{rows} row{'' if rows == 1 else 's'} -> {tmp_path / 't' / name}.parquet, .csv"
         assert line == want
         assert (tmp_path / "t" / f"{name}.parquet").is_file()
+
+
+def test_the_command_says_which_calibration_the_sizes_are_in(tmp_path, capsys):
+    """A store's calibration, set by an earlier measure (or classify, study, synth), was
+    reused without a word: the mm columns appeared in tables whose command named no
+    calibration, and nothing said that a store without one was measured in pixels only."""
+    from ecoseg.cli import main
+
+    def said(*args):
+        assert main(["measure", str(store), "-o", str(tmp_path / f"t{len(runs)}"), *args]) == 0
+        runs.append(capsys.readouterr().out.splitlines()[-1])
+        return runs[-1]
+
+    store, runs = tmp_path / "s.zarr", []
+    make_store(store)
+    assert said() == (
+        "calibration: none, sizes in pixels only (--calibration MM_PER_PX adds mm columns)"
+    )
+    assert said("--calibration", "0.5") == "calibration: 0.5 mm/px (scale)"
+    assert said() == f"calibration: 0.5 mm/px (scale), the one stored with {store}"
+    assert said("--calibration", "none").startswith("calibration: none, sizes in pixels")
 
 
 def _interrupt_on(monkeypatch, module, name, when):

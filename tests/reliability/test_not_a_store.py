@@ -52,6 +52,11 @@ KINDS = {
         "a zarr array, not a mask store",
     ),
     "missing": (lambda p, g: None, "no such store"),
+    # the video itself, given for its masks (it said "a file, not a mask store")
+    "video-file": (
+        lambda p, g: shutil.copy(g.parent / "clip.mp4", p),
+        "a video, not a mask store (`ecoseg segment` makes one from it)",
+    ),
     "damaged-zarr-json": (_damaged, "a damaged store: its zarr.json is not valid JSON (line 1"),
 }
 
@@ -73,8 +78,13 @@ COMMANDS = {
 }
 
 
-#: (command, kind) pairs that are no refusal: ``--resume`` onto nothing makes the store.
-MAKES_THE_STORE = {("segment-resume", "missing")}
+#: (command, kind) pairs that are no refusal: ``--resume`` onto nothing makes the store; and
+#: pairs refused in other words: ``info`` summarises a video (``info --verify`` says it checks a
+#: STORE), and ``segment -o dive.mp4`` names the store to give (``tests/test_paths.py``).
+MAKES_THE_STORE = {
+    ("segment-resume", "missing"),
+    *(("info", "video-file"), ("info-verify", "video-file"), ("segment-resume", "video-file")),
+}
 
 
 @pytest.mark.parametrize(
@@ -87,7 +97,9 @@ def test_every_command_says_what_is_there(kind, command, clip, tmp_path, cli):
         says = "is neither a mask store nor a folder of PNG masks"  # PNG folders are truth too
     good = tmp_path / "good.zarr"
     shutil.copytree(clip.truth, good)
-    bad = tmp_path / ("notes.txt" if kind == "text-file" else f"{kind}.zarr")
+    shutil.copy(clip.video, tmp_path / "clip.mp4")
+    names = {"text-file": "notes.txt", "video-file": "dive.mp4"}
+    bad = tmp_path / names.get(kind, f"{kind}.zarr")
     make(bad, good)
     swap = {"S": str(bad), "G": str(good), "V": str(clip.video)}
     args = [swap.get(a, a.replace("{tmp}", str(tmp_path))) for a in COMMANDS[command]]
