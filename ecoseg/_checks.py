@@ -395,7 +395,8 @@ def field_values(
     cls: type, values: dict[str, Any] | None, what: str, *, error: type[Exception] = ValueError
 ) -> dict[str, Any]:
     """A copy of ``values`` (None: empty) whose keys are all fields of the dataclass ``cls``,
-    else ``error`` naming the first unknown key and the known ones.
+    else ``error`` naming the first unknown key, the closest known one (:func:`did_you_mean`)
+    and the known ones.
 
     Examples
     --------
@@ -409,11 +410,13 @@ def field_values(
     >>> field_values(Params, {"sise": 3}, "tracker")
     Traceback (most recent call last):
     ...
-    ValueError: tracker: unknown parameter 'sise'; known: gap, size
+    ValueError: tracker: unknown parameter 'sise' (did you mean 'size'?); known: gap, size
     """
     values = dict(values or {})
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - names)
     if unknown:
-        raise error(f"{what}: unknown parameter {unknown[0]!r}; known: {', '.join(sorted(names))}")
+        close = did_you_mean(unknown[0], sorted(names))
+        known = ", ".join(sorted(names))
+        raise error(f"{what}: unknown parameter {unknown[0]!r}{close}; known: {known}")
     return values

@@ -346,10 +346,12 @@ def check_out_file(
     *,
     suffix: str | None = None,
     what: str = "",
+    file_name: str | None = None,
 ) -> None:
     """Refuse an output file that is a folder or a binary file (a video), that cannot be made,
     that is named as another kind of file than ``suffix`` (``what`` it is: the phrase of
-    :func:`ecoseg._paths.check_out_suffix`), or that exists without ``--overwrite``.
+    :func:`ecoseg._paths.check_out_suffix`; with ``file_name``, also one named as a folder,
+    ``results/``), or that exists without ``--overwrite``.
 
     Examples
     --------
@@ -368,7 +370,7 @@ def check_out_file(
     check_out_parent(path, flag)
     check_text_replaceable(path)  # first: --overwrite would not help
     if suffix is not None:  # nor would it here
-        check_out_suffix(path, suffix, what)
+        check_out_suffix(path, suffix, what, file_name=file_name)
     check_overwrite(path, overwrite)
 
 

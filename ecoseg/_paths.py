@@ -386,11 +386,18 @@ SUFFIX_KINDS = (
 
 
 def check_out_suffix(
-    path: str | os.PathLike, suffix: str, what: str, *, error: type[Exception] = ConfigError
+    path: str | os.PathLike,
+    suffix: str,
+    what: str,
+    *,
+    error: type[Exception] = ConfigError,
+    file_name: str | None = None,
 ) -> None:
     """Refuse an output whose name says it is another kind of file than it is written as (a
     report named ``r.csv`` holds an HTML page; a DAVIS export named ``x.json`` is a folder),
-    in one line naming the output as given, what it is and the name to give it.
+    in one line naming the output as given, what it is and the name to give it; with
+    ``file_name``, also a file output named as a folder (``-o results/``: the file was written
+    as ``results``), naming ``results/FILE_NAME`` to give.
 
     Parameters
     ----------
@@ -402,10 +409,16 @@ def check_out_suffix(
         What it is, a phrase for the message (``"a report is an HTML page"``).
     error : type of Exception
         Raised when refused.
+    file_name : str, optional
+        The file's usual name (``"report.html"``), for an output ending in a path separator.
 
     Examples
     --------
     >>> check_out_suffix("r.html", ".html", "a report is an HTML page")
+    >>> check_out_suffix("out/", ".html", "a report is an HTML page", file_name="report.html")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: out/: names a folder, but a report is an HTML page; name the \
+file (out/report.html)
     >>> check_out_suffix("gt.csv", ".txt", "a mot export is a text table")
     >>> check_out_suffix("r.csv", ".html", "a report is an HTML page")
     Traceback (most recent call last):
@@ -415,6 +428,9 @@ def check_out_suffix(
     ecoseg.errors.ConfigError: out/x.json: a davis export is ..., not a .json file; name it out/x
     """
     text = os.fspath(path)
+    if file_name is not None and text.endswith(("/", os.sep)):
+        folder = text.rstrip("/" + os.sep) or text
+        raise error(f"{text}: names a folder, but {what}; name the file ({folder}/{file_name})")
     given = Path(text).suffix
     kind = next((k for k in SUFFIX_KINDS if given.lower() in k), None)
     if kind is None or suffix.lower() in kind:

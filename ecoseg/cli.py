@@ -253,7 +253,8 @@ def _run_evaluate(args) -> int:
     check_opens(args.store)  # the inputs before the output: a missing store is named before
     args.truth = local_path(args.truth)  # ecoseg:sample/truth.zarr, the bundled sample's
     check_truth(args.truth)  # an --out file that exists
-    check_out_file(args.out, args.overwrite, suffix=".json", what="the metrics are a JSON file")
+    what = "the metrics are a JSON file"
+    check_out_file(args.out, args.overwrite, suffix=".json", what=what, file_name="metrics.json")
     if args.out:  # not into a store it reads (its zarr.json), nor into a DAVIS truth folder
         check_outside_store(args.out, args.store)
         pngs = is_png_folder(args.truth)

@@ -139,8 +139,8 @@ def header_row_hint(path: str | Path, given: str) -> str | None:
             head = fh.read(65536).decode("utf-8", errors="replace").lstrip("\ufeff")
     except OSError:
         return None
-    if head.lstrip().startswith(("<", "{", "[")):  # XML or JSON: its first line is no header
-        return None
+    if head.lstrip().startswith(("<", "{", "[")) or "\x00" in head:
+        return None  # XML or JSON (its first line is no header), or no text (a video)
     for number, line in enumerate(head.splitlines(), 1):
         row = line.strip()
         if not row or row.startswith("#"):

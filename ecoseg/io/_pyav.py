@@ -81,9 +81,17 @@ class StreamIndex:
 
 
 def open_container(path: str):
-    """``av.open(path)``; failures become VideoError naming the file."""
+    """``av.open(path)``; failures become VideoError naming the file, and so does a text
+    file, which FFmpeg's ``tty`` demuxer would draw as ANSI art (a MOT ``gt.txt`` given as
+    the video made a store of 5 frames of its characters)."""
     try:
-        return av.open(path, metadata_errors="ignore")
+        container = av.open(path, metadata_errors="ignore")
+        if container.format.name == "tty":
+            container.close()
+            raise VideoError(
+                f"{path}: a text file, not a video (an annotation file given as the video?)"
+            )
+        return container
     except PermissionError:
         raise VideoError(f"{path}: cannot read file (permission denied)") from None
     except av.FFmpegError as e:

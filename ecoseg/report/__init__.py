@@ -138,7 +138,7 @@ def report(
     from ecoseg.store import check_opens
 
     check_path_arg(out, "report: out", "a path to the report file (e.g. report.html)")
-    out = Path(out)
+    out_given, out = out, Path(out)  # (Path drops a trailing "/": out/ wrote a file 'out')
     if study is not None and not hasattr(study, "videos"):
         raise ConfigError(
             f"report: study={short_repr(study)} is not a loaded study; pass "
@@ -161,7 +161,8 @@ def report(
     check_text_replaceable(out)  # first: overwrite would not help
     for store in [*named.values(), *truth_map.values(), *study_truth]:
         check_outside_store(out, store)  # not into a store it reads (its zarr.json, a zip store)
-    check_out_suffix(out, ".html", "a report is an HTML page")  # r.csv: nor would overwrite
+    what = "a report is an HTML page"  # r.csv, out/ (a file 'out'): nor would overwrite
+    check_out_suffix(out_given, ".html", what, file_name="report.html")
     check_overwrite(out, overwrite)
     progress = check_switch(progress, "report: progress")  # "no" showed a bar
     if isinstance(tables, str | os.PathLike):  # the folder ecoseg measure wrote them into

@@ -86,7 +86,7 @@ def check_model_output(path: str | os.PathLike, overwrite: bool) -> Path:
     given, what = path, "a species model is a JSON file"  # named as typed
     path = Path(path)
     if not path.exists():
-        check_out_suffix(given, ".json", what)
+        check_out_suffix(given, ".json", what, file_name="species_model.json")  # models/
         return path
     try:
         with open(path, "rb") as fh:

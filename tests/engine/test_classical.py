@@ -384,7 +384,9 @@ def test_bad_frames():
 
 
 def test_bad_parameters():
-    with pytest.raises(ConfigError, match="unknown parameter 'treshold'"):
+    with pytest.raises(
+        ConfigError, match=r"unknown parameter 'treshold' \(did you mean 'threshold'\?\)"
+    ):
         ClassicalParams.from_dict({"treshold": 3})
     with pytest.raises(ConfigError, match="unknown parameter"):
         list(track(np.zeros((2, 20, 20, 3), np.uint8), treshold=3))

@@ -103,6 +103,9 @@ def test_class_rules_match_size_and_colour():
 def test_bad_parameters_raise_config_error():
     with pytest.raises(ConfigError, match="unknown parameter 'keyframes'"):
         DiscoveryParams.from_dict({"keyframes": 3})
+    # a typo was answered with the 19 known names alone
+    with pytest.raises(ConfigError, match=r"'key_intervall' \(did you mean 'key_interval'\?\)"):
+        DiscoveryParams.from_dict({"key_intervall": 30})
     with pytest.raises(ConfigError, match="key_interval"):
         DiscoveryParams(key_interval=0)
     with pytest.raises(ConfigError, match="pred_iou_thresh"):

@@ -416,3 +416,16 @@ def test_a_malformed_viame_time_stamp_aligned_by_time_is_named_as_such(clip, tmp
         "expected HH:MM:SS.ffffff",
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize("fmt", ["mot", "mots", "viame"])
+def test_a_video_given_as_a_text_annotation_file_gets_no_header_row_hint(clip, tmp_path, cli, fmt):
+    # before: the first "line" of the video (its ftyp box: NUL bytes, then brand names
+    # separated by spaces) was quoted with its NUL bytes and called a header row to remove
+    path = tmp_path / "dive.mp4"
+    path.write_bytes(b"\0\0\0\x20ftypisom\0\0\x02\0isom iso2 avc1 mp41\0\0\0\x08free" + bytes(64))
+    out = tmp_path / "t.zarr"
+    code, _, err = cli("import", path, "--format", fmt, "--video", clip.video, "-o", out)
+    line = assert_one_line_error(code, err, str(path), "not a text file")
+    assert "header row" not in line and "\0" not in line
+    assert not out.exists()

@@ -379,6 +379,17 @@ MISNAMED = {
         "a report is an HTML page, not a .json",
         "out/r.html",
     ),
+    # report -o pages/ (and evaluate -o results/) wrote the file as 'pages' without a word
+    "report-folder": (
+        ("report", "S", "-o", "pages/"),
+        "names a folder, but a report is an HTML page",
+        "name the file (pages/report.html)",
+    ),
+    "evaluate-folder": (
+        ("evaluate", "S", "--truth", "S", "-o", "results/"),
+        "names a folder, but the metrics are a JSON file",
+        "name the file (results/metrics.json)",
+    ),
     "davis-json": (
         ("export", "S", "--format", "davis", "-o", "x.json"),
         "a davis export is a folder of PNG masks, not a .json file",
@@ -485,6 +496,22 @@ def test_an_output_named_as_another_kind_of_file_is_refused(
     code, _, err = cli(*args, *overwrite)
     assert_one_line_error(code, err, f"{out}: {said}", suggested)
     assert not Path(out).exists() and not Path("out").exists()
+
+
+@pytest.mark.bad_input
+def test_a_species_model_or_a_page_named_as_a_folder_is_refused(store, tmp_path, monkeypatch):
+    """``classify --save-model models/`` and ``ecoseg.report(store, "pages/")`` wrote the file
+    as ``models`` or ``pages`` (a trailing "/" is lost in a Path)."""
+    from ecoseg.species.model import check_model_output
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as exc:
+        check_model_output("models/", overwrite=False)
+    assert_names(exc, "models/: names a folder", "(models/species_model.json)")
+    with pytest.raises(ConfigError) as exc:
+        ecoseg.report(store, "pages/")
+    assert_names(exc, "pages/: names a folder", "(pages/report.html)")
+    assert not Path("models").exists() and not Path("pages").exists()
 
 
 @pytest.mark.bad_input

@@ -140,6 +140,20 @@ def test_an_ecoseg_name_of_no_shipped_file(tmp_path, no_model, cli, good_prompts
     assert_one_line_error(code, err, "ecoseg:sample.mp4: not a file ecoseg ships")
 
 
+def test_annotation_text_file_given_as_the_video(clip, tmp_path, no_model, cli, good_prompts):
+    # FFmpeg's tty demuxer drew a .txt file as ANSI art: a MOT gt.txt given as the video
+    # (the arguments of import swapped) was segmented into a store of its characters
+    video = tmp_path / "gt.txt"
+    video.write_text("".join(f"{f},1,{f},10,20,12,1,-1,-1,-1\n" for f in range(1, 300)))
+    with pytest.raises(VideoError) as info:
+        open_video(video)
+    assert_names(info, str(video), "a text file, not a video")
+    out = tmp_path / "m.zarr"
+    code, _, err = cli("segment", video, "-o", out, "--engine", "classical")
+    assert_one_line_error(code, err, str(video), "a text file, not a video")
+    assert not out.exists()
+
+
 def test_empty_video_path(tmp_path, no_model, cli, good_prompts, monkeypatch):
     # "" was the working folder: read as an image folder, or ".: no images" named "."
     monkeypatch.chdir(tmp_path)
