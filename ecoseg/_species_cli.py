@@ -44,7 +44,20 @@ def add_edit(sub) -> None:
     )
     p.add_argument("store", metavar="STORE", help="mask store (edited in place)")
     for flag, dest, metavar, text in (
-        ("--set-class", "set_class", "ID=NAME", "name a track's species (marks it reviewed)"),
+        (
+            "--set-class",
+            "set_class",
+            "ID=NAME",
+            "name a track's species (marks it reviewed; a name differing only in letter case "
+            "from one in the store is refused)",
+        ),
+        (
+            "--unchecked-set-class",
+            "unchecked_set_class",
+            "ID=NAME",
+            "a name set as ecoseg set it before it refused one differing only in letter case "
+            "from one in the store (written with a warning); for replaying old edit logs",
+        ),
         ("--merge", "merge", "A,B", "merge track B into track A"),
         (
             "--unchecked-merge",

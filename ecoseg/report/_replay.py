@@ -95,6 +95,7 @@ def review_steps(
     calibrated: str | None = None,
     kept: int = 0,
     unmade: Sequence[int] = (),
+    names: Sequence[int] = (),
 ) -> list[str]:
     """The ``ecoseg edit`` and ``ecoseg classify`` commands that replay a store's edit log.
 
@@ -124,7 +125,10 @@ def review_steps(
     made with ``--merge``, and its step's comment says the track may be named otherwise. The
     reviewed marks numbered in ``reviews`` (:func:`ecoseg.species.review.refused_reviews`: an
     ``unknown`` track with a suggestion, marked before ``--reviewed`` refused it) are replayed
-    with ``--unchecked-reviewed``, and the classifications numbered in ``visual``
+    with ``--unchecked-reviewed``, the class names numbered in ``names``
+    (:func:`ecoseg.species.review.refused_names`: a name differing only in letter case from one
+    left beside it, given before ``--set-class`` refused it) with ``--unchecked-set-class``,
+    and the classifications numbered in ``visual``
     (:func:`ecoseg.species.review.kept_visual`: made before ``classify`` named the tracks of a
     concept of exemplars alone, which it left ``visual``) with ``--keep-visual``. ``models``
     gives the ``ecoseg classify`` options of a model known by its SHA-256 (a study's own
@@ -174,6 +178,9 @@ def review_steps(
     ecoseg edit reef.zarr --merge 3,7   # edit log entry 1, a merge of an older ecoseg, named ...
     >>> review_steps("reef.zarr", [{"n": 1, "kind": "reviewed", "ids": [4]}], reviews=[1])
     ['ecoseg edit reef.zarr --unchecked-reviewed 4']
+    >>> named = [{"n": 1, "kind": "set_class", "ids": [4], "cls": "Wrasse"}]
+    >>> review_steps("reef.zarr", named, names=[1])  # beside 'wrasse': refused today
+    ['ecoseg edit reef.zarr --unchecked-set-class 4=Wrasse']
     >>> print(review_steps("reef.zarr", [{"n": 1, "kind": "classify", "ids": [2]}], visual=[1])[0])
     ecoseg classify reef.zarr --model SPECIES_MODEL.json --keep-visual   # model SHA-256 not ...
     """
@@ -216,7 +223,8 @@ def review_steps(
         last_undo = None
         if entry.get("kind") != "classify":
             edit = Edit.from_dict(entry)
-            if n in {"split": unchecked, "reviewed": reviews, "merge": merges}.get(edit.kind, ()):
+            before = {"split": unchecked, "reviewed": reviews, "merge": merges, "set_class": names}
+            if n in before.get(edit.kind, ()):
                 edit = replace(edit, unchecked=True)  # made as it was, before today's rule
             if edit.kind == "merge" and n in unmade:
                 said.append(unmade_merge(n, edit.ids[0]))
@@ -483,6 +491,7 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = Fa
         calibrated=today,
         kept=max(0, kept - start),  # the log's first entries are the store's, as they are
         unmade=v.unmade_merges,
+        names=v.refused_names,
     )
     return StudyReplay(steps, files, notes, unclassified, last_unclassified)
 

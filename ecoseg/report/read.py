@@ -118,6 +118,10 @@ class VideoInfo:
     #: log numbers of reviewed marks of an ``unknown`` track with a suggestion, made before
     #: ``--reviewed`` refused them (replayed ``--unchecked-reviewed``)
     refused_reviews: list[int] = field(default_factory=list)
+    #: log numbers of class names set that differ only in letter case from one left beside
+    #: them, given before ``--set-class`` refused them (replayed ``--unchecked-set-class``;
+    #: :func:`ecoseg.species.review.refused_names`)
+    refused_names: list[int] = field(default_factory=list)
     #: log numbers of classifications that left the tracks of a concept of exemplars alone
     #: (``visual``) unnamed, as before ``classify`` named them (replayed ``--keep-visual``;
     #: :func:`ecoseg.species.review.kept_visual`)
@@ -215,6 +219,9 @@ def read_video(
         backup attributes: :func:`~ecoseg.species.review.old_merges`) and its
         reviewed marks ``--reviewed`` refuses today
         (:func:`ecoseg.species.review.refused_reviews`: the marks' backup attributes) and
+        its class names given before ``--set-class`` refused one differing only in letter
+        case from one left beside it (:func:`ecoseg.species.review.refused_names`: backup
+        attributes) and
         its classifications that left exemplar-only concept tracks unnamed
         (:func:`ecoseg.species.review.kept_visual`: their backup attributes), for the
         reproduce steps; ``ecoseg info`` needs none of them.
@@ -228,6 +235,7 @@ def read_video(
     from ecoseg.species.review import (
         kept_visual,
         old_merges,
+        refused_names,
         refused_reviews,
         unchecked_splits,
     )
@@ -268,6 +276,8 @@ def read_video(
             info.refused_merges, info.unmade_merges = merges.refused, merges.unmade
         if "reviewed" in kinds:
             info.refused_reviews = refused_reviews(store)
+        if "set_class" in kinds:
+            info.refused_names = refused_names(store)
         if "classify" in kinds:
             info.kept_visual = kept_visual(store)
     finally:

@@ -137,6 +137,7 @@ def reproduce(
             v.kept_visual,
             calibrated=_made_calibrated(v),
             unmade=v.unmade_merges,
+            names=v.refused_names,
         )
     ]
     # a calibration is saved into a store by `ecoseg measure`, not by `segment`: without

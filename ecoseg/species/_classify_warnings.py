@@ -61,7 +61,18 @@ def lost_name(obj: dict, model: SpeciesModel) -> tuple[str, str] | None:
 
 def warn_few(labels: list[str], stores: list) -> None:
     """Warn of species learnt from fewer than FEW_TRACKS reviewed tracks (two species at least
-    are checked by the fit)."""
+    are checked by the fit). The way to review more is said for the CLI and for Python alike
+    (a warning does not know who called).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_few(["goby", "goby", "goby", "wrasse"], ["ruv.zarr"])
+    >>> print(str(caught[0].message).split("; ")[1])
+    review more tracks of each: ecoseg edit STORE --set-class ID=NAME (in Python ...
+    """
     counts = Counter(labels)
     few = sorted(c for c, n in counts.items() if n < FEW_TRACKS)
     if len(counts) < 2 or not few:
@@ -70,14 +81,16 @@ def warn_few(labels: list[str], stores: list) -> None:
     warn(
         f"{', '.join(str(s) for s in stores)}: species with fewer than {FEW_TRACKS} reviewed "
         f"tracks ({listed}): the model names them, but its probabilities overstate what it "
-        "learnt from so few; review more tracks of each (ecoseg edit STORE --set-class ID=NAME)",
+        "learnt from so few; review more tracks of each: ecoseg edit STORE --set-class ID=NAME "
+        "(in Python ecoseg.Review('STORE').set_class(ID, 'NAME'))",
         SpeciesModelWarning,
     )
 
 
 def warn_unknown_species(model: SpeciesModel, feats: TrackFeatures) -> None:
     """Warn when a store's reviewed tracks name a species the model does not know: its other
-    tracks get the name of a species the model knows."""
+    tracks get the name of a species the model knows. Training on the store is said for the
+    CLI and for Python alike."""
     known = set(model.classes)
     missing: dict[str, int] = {}
     for oid, cls, rev in zip(feats.ids, feats.classes, feats.reviewed):
@@ -90,7 +103,8 @@ def warn_unknown_species(model: SpeciesModel, feats: TrackFeatures) -> None:
         f"{feats.store}: its reviewed tracks name {listed}, which the model does not know (it "
         f"names {', '.join(model.classes)}): unreviewed tracks of "
         f"{'that species' if len(missing) == 1 else 'those species'} get one of its names; "
-        f"train on this store too (--train {feats.store})",
+        f"train on this store too: --train {feats.store} (in Python "
+        f"ecoseg.classify(..., train=[..., {feats.store!r}]))",
         SpeciesModelWarning,
     )
 

@@ -296,10 +296,11 @@ def _check_spellings(
     """Refuse a command whose ``set_class`` gives a name that differs only in letter case
     from one the store holds (``before`` the command) and still holds ``after`` it
     (:func:`ecoseg._class_names.new_spelling`): they would be counted as two species. Respelling
-    a name is naming every track of it alike in one command."""
+    a name is naming every track of it alike in one command. An unchecked ``set_class`` (a
+    replay of one made before the rule, ``--unchecked-set-class``) is not refused."""
     names = [o.get("class") for o in before]
     for k, edit in enumerate(edits, 1):
-        if edit.kind != "set_class":
+        if edit.kind != "set_class" or edit.unchecked:
             continue
         there = new_spelling(edit.cls, names, [o.get("class") for o in after])
         if there is None:

@@ -77,8 +77,11 @@ class Edit:
         ``class_suggestion`` (``ecoseg edit --unchecked-reviewed``). ``merge``: made as
         before ecoseg ranked names and refused to merge two different names a person gave as
         surely (the first track's class kept, see :func:`~ecoseg.species.edits.edit_objects`;
-        ``ecoseg edit --unchecked-merge``). Not part of the log entry: the entry is the one the edit
-        wrote then.
+        ``ecoseg edit --unchecked-merge``). ``set_class``: made as before ecoseg refused a
+        name that differs only in letter case from one in the store
+        (:func:`ecoseg._class_names.new_spelling`; written with a
+        :class:`~ecoseg.errors.ClassNameWarning`, ``ecoseg edit --unchecked-set-class``). Not
+        part of the log entry: the entry is the one the edit wrote then.
 
     Examples
     --------
@@ -138,10 +141,10 @@ class Edit:
             object.__setattr__(self, "cls", clean_class_name(self.cls))
         if self.kind == "split" and (self.frame is None or int(self.frame) < 0):
             raise ConfigError("the split frame must be >= 0")
-        if self.unchecked and self.kind not in ("split", "reviewed", "merge"):
+        if self.unchecked and self.kind not in ("split", "reviewed", "merge", "set_class"):
             raise ConfigError(
-                f"a {self.kind} edit is always checked (only a split, a merge or a reviewed "
-                "mark can be not)"
+                f"a {self.kind} edit is always checked (only a split, a merge, a set_class or "
+                "a reviewed mark can be not)"
             )
 
     def to_dict(self) -> dict[str, Any]:
@@ -169,11 +172,14 @@ class Edit:
         ['--unchecked-reviewed', '4']
         >>> Edit("merge", (3, 7), unchecked=True).cli_args()
         ['--unchecked-merge', '3,7']
+        >>> Edit("set_class", (4,), cls="Wrasse", unchecked=True).cli_args()
+        ['--unchecked-set-class', '4=Wrasse']
         """
         if self.kind == "undo":
             return ["--undo"]
         if self.kind == "set_class":
-            return ["--set-class", f"{self.ids[0]}={self.cls}"]
+            flag = "--unchecked-set-class" if self.unchecked else "--set-class"
+            return [flag, f"{self.ids[0]}={self.cls}"]
         if self.kind == "merge":
             flag = "--unchecked-merge" if self.unchecked else "--merge"
             return [flag, f"{self.ids[0]},{self.ids[1]}"]
@@ -273,7 +279,8 @@ def cli_words(edit: Edit) -> str:
     ('--unchecked-split 5@3', '--undo')
     """
     if edit.kind == "set_class":
-        return f"--set-class {edit.ids[0]}={shlex.quote(str(edit.cls))}"
+        flag = "--unchecked-set-class" if edit.unchecked else "--set-class"
+        return f"{flag} {edit.ids[0]}={shlex.quote(str(edit.cls))}"
     return shlex.join(edit.cli_args())
 
 
@@ -342,12 +349,15 @@ def parse_edit_args(
     unchecked_split: Sequence[str] = (),
     unchecked_reviewed: Sequence[str] = (),
     unchecked_merge: Sequence[str] = (),
+    unchecked_set_class: Sequence[str] = (),
 ) -> list[Edit]:
     """Edits from the CLI's ``--set-class 4=parrotfish --merge 3,7 --split 5@120 --delete 9``
     (and ``--unchecked-split 5@3``, a split as it was made before splits were checked;
     ``--unchecked-reviewed 4``, a reviewed mark as made before
     :func:`~ecoseg.species.edits.check_review`; ``--unchecked-merge 3,7``, a merge as made
-    before names were ranked and two different names a person gave refused).
+    before names were ranked and two different names a person gave refused;
+    ``--unchecked-set-class 4=Parrotfish``, a name set as before one differing only in letter
+    case from one in the store was refused).
 
     Examples
     --------
@@ -375,7 +385,9 @@ def parse_edit_args(
         "--reviewed": "a track id",
         "--unchecked-reviewed": "a track id",
     }
-    for text in set_class:
+    named = [(text, False) for text in set_class]
+    for text, unchecked in [*named, *((text, True) for text in unchecked_set_class)]:
+        flag = "--unchecked-set-class" if unchecked else "--set-class"
         oid, sep, name = str(text).partition("=")
         try:
             ident = int(oid)
@@ -384,12 +396,12 @@ def parse_edit_args(
         if sep and ident > 0 and not name.strip():  # said in words: a one-line error
             blank = " (only whitespace after '=')" if name else ""
             raise ConfigError(  # the value as typed: its spaces shown between the quotes
-                f"--set-class {text!r}: empty class name for track {ident}{blank}; expected "
+                f"{flag} {text!r}: empty class name for track {ident}{blank}; expected "
                 "ID=CLASS (e.g. 4=parrotfish)"
             )
         if not sep or ident <= 0:
-            raise ConfigError(f"--set-class {text!r}: expected ID=CLASS (e.g. 4=parrotfish)")
-        edits.append(Edit("set_class", (ident,), cls=name.strip()))
+            raise ConfigError(f"{flag} {text!r}: expected ID=CLASS (e.g. 4=parrotfish)")
+        edits.append(Edit("set_class", (ident,), cls=name.strip(), unchecked=unchecked))
     for text in merge:
         edits.append(Edit("merge", tuple(ints(text, ",", 2, "--merge"))))
     for text in unchecked_merge:

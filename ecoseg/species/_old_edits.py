@@ -4,8 +4,9 @@ so a report's reproduce steps can make them again as they were: splits that
 (:func:`unchecked_splits`, :func:`kept_names`), merges of two different names of one rank or
 made before names were ranked (:func:`refused_merges`, :func:`ranked_otherwise`; with
 :func:`unmade_merges`, judged once, :func:`old_merges`), reviewed marks of an ``unknown``
-track with a suggestion (:func:`refused_reviews`), and classifications that left the tracks
-of a concept of exemplars alone unnamed (:func:`kept_visual`)."""
+track with a suggestion (:func:`refused_reviews`), names that differ only in letter case from
+one left beside them (:func:`refused_names`), and classifications that left the tracks of a
+concept of exemplars alone unnamed (:func:`kept_visual`)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ecoseg._class_names import class_key, clean_class_name
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.species._edit_log import ATTR_KEY
+from ecoseg.species._edit_plan import command_of
 from ecoseg.species._edit_record import LABEL_KINDS, Edit
 from ecoseg.species._edit_writes import backup_attrs, read_backup
 from ecoseg.species.edits import (
@@ -36,6 +39,7 @@ __all__ = [
     "old_merges",
     "ranked_otherwise",
     "refused_merges",
+    "refused_names",
     "refused_reviews",
     "unchecked_splits",
     "unmade_merges",
@@ -387,6 +391,75 @@ def refused_reviews(store) -> list[int]:
         except (KeyError, TypeError, ValueError):  # a damaged object table
             continue
     return found
+
+
+def refused_names(store) -> list[int]:
+    """The log numbers of the store's ``set_class`` edits that a replay's ``--set-class``
+    may refuse: a name that differs only in letter case from one the store held beside it
+    (:func:`ecoseg._class_names.new_spelling`), given before ecoseg refused such a name (it
+    was written, with a :class:`~ecoseg.errors.ClassNameWarning`), or respelt by a later
+    command; ``--unchecked-set-class`` makes them again as they were.
+
+    A replay joins the commands of the log between two classifications into one ``ecoseg
+    edit``, which refuses a name beside another spelling after it, so an edit is listed when
+    the object table just after its own command or after any later one holds another
+    spelling of its name: the next entry's backup (a classification's: the table after it),
+    or the store's table after the last entry; before an undo, which keeps no backup, the
+    table before the command's last entry with the name that entry set. The new spelling of
+    a command that respells every track of a name, as ``--set-class`` allows, is not listed
+    while no later table holds the old one beside it. Attributes only, no labels are read; a
+    table whose backup is missing or damaged is not read.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> refused_names(clip.truth)
+    []
+    """
+    from ecoseg.store import opened_store
+
+    with opened_store(store) as s:
+        meta = s.attrs.get(ATTR_KEY, {})
+        log = list(meta.get("edits", []))
+        if not any(e.get("kind") == "set_class" for e in log):
+            return []
+
+        def table(entry: dict, key: str = "objects_before") -> list:
+            try:
+                return list(backup_attrs(s, int(entry["n"]))[key])
+            except (StoreError, KeyError, TypeError, ValueError):
+                return []
+
+        found: list[int] = []
+        spellings: dict[str, set[str]] = {}  # in the tables after this entry's command on
+        for k in range(len(log) - 1, -1, -1):
+            entry, after = log[k], (log[k + 1] if k + 1 < len(log) else None)
+            try:
+                ends = after is None or command_of(after) != command_of(entry)
+            except (KeyError, TypeError, ValueError):
+                ends = True
+            if ends:  # the table just after its command
+                if entry.get("kind") == "classify":
+                    objects = table(entry, "objects_after")
+                elif after is None:
+                    objects = list(meta.get("objects", []))
+                elif after.get("kind") != "undo":
+                    objects = table(after)
+                else:
+                    objects = [*table(entry), {"class": entry.get("cls")}]
+                for o in objects:
+                    name = o.get("class") if isinstance(o, dict) else None
+                    if name is not None:
+                        spellings.setdefault(class_key(name), set()).add(clean_class_name(name))
+            if entry.get("kind") == "set_class" and entry.get("cls") is not None:
+                name = clean_class_name(entry["cls"])
+                if spellings.get(class_key(name), set()) - {name}:
+                    try:
+                        found.append(int(entry["n"]))
+                    except (KeyError, TypeError, ValueError):
+                        continue
+        return sorted(found)
 
 
 def kept_visual(store) -> list[int]:

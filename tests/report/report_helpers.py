@@ -46,6 +46,7 @@ def replay_record(name, provenance, **fields) -> SimpleNamespace:
         refused_merges=[],
         unmade_merges=[],
         refused_reviews=[],
+        refused_names=[],
         kept_visual=[],
         truth=None,
         truth_shown=None,

@@ -546,6 +546,43 @@ def test_an_old_reviewed_mark_of_an_unknown_with_a_suggestion_is_replayed_as_it_
     assert Path("report.html").read_bytes() == (first / "report.html").read_bytes()
 
 
+def test_an_old_name_differing_only_in_case_is_replayed_as_it_was(tmp_path, monkeypatch):
+    """Before ``--set-class`` refused a name differing only in letter case from one in the
+    store, ``--set-class 3=Surgeonfish`` beside track 1's ``surgeonfish`` was written (two
+    species, with a warning); the page replayed it so, ``ecoseg edit`` refuses it now and the
+    steps stopped there, so the study could not be made again. It now says
+    ``--unchecked-set-class``, the other names stay ``--set-class``, and the steps make the
+    same store and page."""
+    import ecoseg
+    import ecoseg.species._edit_plan
+    from ecoseg.cli import main
+    from ecoseg.species.review import refused_names
+
+    first, again = tmp_path / "first", tmp_path / "again"
+    first.mkdir()
+    again.mkdir()
+    monkeypatch.chdir(first)
+    ecoseg.synth("clip", frames=8, size=(96, 64), seed=3)  # track 1 surgeonfish, 3 parrotfish
+    with monkeypatch.context() as old:  # the name as ecoseg took it before the rule
+        old.setattr(ecoseg.species._edit_plan, "_check_spellings", lambda *args: None)
+        assert main(["edit", "clip/truth.zarr", "--set-class=3=Surgeonfish"]) == 0
+    assert main(["edit", "clip/truth.zarr", "--set-class=7=urchin"]) == 0
+    assert refused_names("clip/truth.zarr") == [1]
+    assert main(["report", "clip/truth.zarr", "-o", "report.html"]) == 0
+    steps, files = _page_commands(Path("report.html").read_text())
+    assert [s for s in steps if s.startswith("ecoseg edit")] == [
+        "ecoseg edit clip/truth.zarr --unchecked-set-class 3=Surgeonfish --set-class 7=urchin"
+    ]
+
+    monkeypatch.chdir(again)
+    for step in steps:
+        assert main(shlex.split(step, comments=True)[1:]) == 0, step
+    _same_store(first / "clip/truth.zarr", again / "clip/truth.zarr")
+    assert Path("report.html").read_bytes() == (first / "report.html").read_bytes()
+    # a person's command is still refused
+    assert main(["edit", "clip/truth.zarr", "--set-class", "4=SURGEONFISH"]) == 2
+
+
 @pytest.mark.parametrize("calibration", ["0.25", "scale-bar:10,20,90,20,40"])
 def test_a_calibrated_stores_commands_calibrate_it_again(tmp_path, monkeypatch, calibration):
     """A calibration is saved into a store by ``ecoseg measure``, not ``segment``: the page's

@@ -4,6 +4,8 @@ from one in the store is refused, and such names an older store holds are counte
 said so."""
 
 import json
+import shlex
+import shutil
 import unicodedata
 import warnings
 
@@ -13,7 +15,8 @@ from species_helpers import tracker_store
 import ecoseg
 from ecoseg.cli import main
 from ecoseg.errors import ClassNameWarning, ConfigError
-from ecoseg.species import Review, apply_edits
+from ecoseg.report.reproduce import review_steps
+from ecoseg.species import Review, apply_edits, edit_log
 from ecoseg.species.edits import Edit
 from ecoseg.species.review import ATTR_KEY
 from ecoseg.store import MaskStore
@@ -131,3 +134,63 @@ def test_names_differing_in_case_in_an_older_store_are_counted_apart_with_a_warn
         warnings.simplefilter("error", ClassNameWarning)
         Review(path).set_class(2, "parrotfish")
         assert maxn(path) == {"parrotfish": 3}  # all three on frames 6-7
+
+
+def test_unchecked_set_class_makes_an_old_name_differing_in_case_as_it_was(tmp_path, capsys):
+    """A report replays a name given before ecoseg refused one differing only in letter case
+    (written, with a warning) with ``--unchecked-set-class``; ``--set-class`` refuses it."""
+    path = tmp_path / "m.zarr"
+    tracker_store(path)
+    Review(path).set_class(1, "parrotfish")
+    assert main(["edit", str(path), "--set-class", "2=Parrotfish"]) == 2
+    capsys.readouterr()
+    assert main(["edit", str(path), "--unchecked-set-class", "2=Parrotfish"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == ["edit 2: --unchecked-set-class 2=Parrotfish"]
+    assert "differ only in letter case" in err  # as it was written before the rule
+    with pytest.warns(ClassNameWarning):
+        assert maxn(path) == {"parrotfish": 1, "Parrotfish": 1, "unknown": 1}
+    with pytest.warns(ClassNameWarning):
+        apply_edits(path, [Edit("set_class", (3,), cls="PARROTFISH", unchecked=True)])
+    assert [e.get("cls") for e in Review(path).log] == ["parrotfish", "Parrotfish", "PARROTFISH"]
+
+
+def _replayed(path, fresh, names) -> list[str]:
+    """Run a report's review steps of ``path``'s log (``names``: the entries replayed with
+    ``--unchecked-set-class``) on ``fresh``; its object table must become ``path``'s."""
+    steps = review_steps(str(fresh), edit_log(path), names=names)
+    for step in steps:
+        assert main(shlex.split(step)[1:]) == 0, step
+    assert MaskStore.open(fresh).objects == MaskStore.open(path).objects
+    return steps
+
+
+def test_refused_names_lists_the_names_a_replay_would_refuse(tmp_path, monkeypatch):
+    """A name given before ecoseg refused one differing only in case from one beside it, or
+    respelt by a later command: a replay joins commands into one ``ecoseg edit``, which
+    would refuse the first spelling beside the one after it."""
+    import ecoseg.species._edit_plan
+    from ecoseg.species.review import refused_names
+
+    path = tmp_path / "m.zarr"
+    tracker_store(path)
+    fresh = [shutil.copytree(path, tmp_path / f"again{k}.zarr") for k in range(3)]
+    apply_edits(path, [Edit("set_class", (1,), cls="Wrasse"), Edit("set_class", (2,), cls="goby")])
+    assert refused_names(path) == []
+    apply_edits(path, [Edit("set_class", (1,), cls="wrasse")])  # 3: respelt, as allowed
+    with monkeypatch.context() as old:  # 4: beside 'goby', as an older ecoseg took it
+        old.setattr(ecoseg.species._edit_plan, "_check_spellings", lambda *args: None)
+        with pytest.warns(ClassNameWarning):
+            apply_edits(path, [Edit("set_class", (3,), cls="GOBY")])
+    apply_edits(path, [Edit("set_class", (2,), cls="GOBY")])  # 5: 'GOBY' alone after it
+    assert refused_names(path) == [1, 2, 4]
+    with pytest.raises(AssertionError, match="--set-class 1=Wrasse"):
+        _replayed(path, fresh[0], [])  # refused: 'Wrasse' beside the 'wrasse' after it
+    assert _replayed(path, fresh[1], [1, 2, 4]) == [
+        "ecoseg edit " + shlex.quote(str(fresh[1])) + " --unchecked-set-class 1=Wrasse "
+        "--unchecked-set-class 2=goby --set-class 1=wrasse --unchecked-set-class 3=GOBY "
+        "--set-class 2=GOBY"
+    ]
+    Review(path).undo()  # 5 undone: the table after it is not kept; 4 and 5 still listed
+    assert refused_names(path) == [1, 2, 4, 5]
+    _replayed(path, fresh[2], refused_names(path))

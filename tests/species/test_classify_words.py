@@ -25,8 +25,16 @@ def test_training_on_one_track_of_a_species_warns(tmp_path):
     path = tmp_path / "m.zarr"
     img = small_store(path)
     named(path, {1: "red", 2: "blue"})
-    with pytest.warns(SpeciesModelWarning, match=r"fewer than 3 reviewed tracks \(blue 1, red 1\)"):
+    with pytest.warns(
+        SpeciesModelWarning, match=r"fewer than 3 reviewed tracks \(blue 1, red 1\)"
+    ) as w:
         train_model(path, videos=[img])
+    # the way to review more, for a shell and for Python alike (a warning does not know who
+    # called; it named the CLI alone)
+    assert str(w.pop(SpeciesModelWarning).message).endswith(
+        "review more tracks of each: ecoseg edit STORE --set-class ID=NAME (in Python "
+        "ecoseg.Review('STORE').set_class(ID, 'NAME'))"
+    )
 
 
 def test_three_tracks_of_each_species_train_without_a_word(tmp_path):
@@ -50,8 +58,12 @@ def test_a_reviewed_species_the_model_does_not_know_is_named(tmp_path):
     img = small_store(other)
     named(other, {4: "grouper"})
     with pytest.warns(SpeciesModelWarning, match=r"other\.zarr: its reviewed tracks name "
-                      r"'grouper' \(track 4\), which the model does not know"):  # fmt: skip
+                      r"'grouper' \(track 4\), which the model does not know") as w:  # fmt: skip
         out = classify(other, model=model, videos=[img])
+    assert str(w.pop(SpeciesModelWarning).message).endswith(
+        f"train on this store too: --train {other} (in Python ecoseg.classify(..., "
+        f"train=[..., {str(other)!r}]))"
+    )
     # a person's name is kept, whatever the model thinks
     assert out.set_index("object_id").loc[4, ["class", "class_source"]].tolist() == [
         "grouper",
