@@ -195,6 +195,7 @@ def test_site_and_summary_tables_equal_the_study_tables(study, html):
             n = "" if len(per_video) == len(videos) else f" (n={len(per_video)})"
             assert cell == f"{np.mean(per_video):.2f}{n}", (row[0], c)
     head, *rows = _cells(html, "summary-table")
+    assert [dict(zip(head, row))["Video"] for row in rows] == ["north", "south"]
     for row in rows:
         r = dict(zip(head, row))
         assert r["Tracks"] == str(int((tables["tracks"]["video"] == r["Video"]).sum()))

@@ -128,7 +128,14 @@ def test_a_notebooks_numbers_and_wrong_arguments(clips, tmp_path):
         classify(other, train=[store], save_model=3, **videos)
     assert ecoseg.Review(other).log == []  # nothing named
     got = classify(other, train=[store], threshold=np.float32(0.9), **videos)
-    assert (got["class_probability"].dropna() >= 0).all()
+    # the threshold given is the one used: a track is named exactly where its probability
+    # reaches 0.9, and some the default 0.5 would name stay unknown
+    named = got["class_source"] == "classified"
+    assert named.tolist() == (got["class_probability"] >= np.float32(0.9)).tolist()
+    assert (got.loc[~named, "class"] == "unknown").all()
+    assert ((got["class_probability"] >= 0.5) & ~named).any()
+    record = ecoseg.species.edit_log(other)[-1]["classification"]
+    assert record["threshold"] == pytest.approx(0.9)
     with pytest.raises(
         ecoseg.EcosegError, match=r"threshold \(--threshold\) must be a probability"
     ):

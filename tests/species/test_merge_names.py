@@ -336,7 +336,7 @@ def test_a_report_judges_a_stores_merges_once(tmp_path, monkeypatch, rule):
             )
             assert main(["edit", str(path), "--merge", "1,2"]) == 0
     alone = (refused_merges(path), unmade_merges(path))
-    assert alone == ([2], []) if rule == "unranked" else ([], [2])
+    assert alone == (([2], []) if rule == "unranked" else ([], [2]))
     judged = []
     real = old_edits._judged_merges
     monkeypatch.setattr(old_edits, "_judged_merges", lambda s: judged.append(s) or real(s))

@@ -7,6 +7,7 @@ import pytest
 from species_helpers import kill_9_editing, tracker_store
 
 from ecoseg.cli import main
+from ecoseg.errors import ConfigError
 from ecoseg.species import Review, apply_edits, edit_log
 from ecoseg.species._edit_log import read_meta, write_meta
 from ecoseg.species.edits import Edit
@@ -112,7 +113,7 @@ def test_an_old_log_is_undone_an_entry_at_a_time(store3):
     assert classes(path) == {**before, 1: "a"}
     r.undo()
     assert classes(path) == before
-    with pytest.raises(Exception, match="nothing to undo"):
+    with pytest.raises(ConfigError, match="nothing to undo"):
         r.undo()
 
 
