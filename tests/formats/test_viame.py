@@ -171,7 +171,7 @@ def test_lines_that_are_read(tmp_path, row, read):
     assert got.pop((1, 2)) == (1, 1, 3, 3) and ann.class_of()[2] == "fish"  # line 2, as given
     if read is None:
         assert got == {} and 1 not in ann.class_of()
-        assert [w.category for w in said][:1] == [ShapesLeftOutWarning]
+        assert ShapesLeftOutWarning in [w.category for w in said]
     else:
         assert got == {(0, 1): read[1]} and ann.class_of()[1] == read[0]
         assert said == []
