@@ -271,6 +271,7 @@ def test_keeping_void_holds_the_void_the_reader_found(tmp_path):
     assert sorted(kept) == [0, 2]
     for t in (0, 2):
         np.testing.assert_array_equal(decode_rle(kept[t], 4, 5, "v"), void)
+    kept.clear()  # a read after the close that kept its void would fill it again
     with pytest.warns(VoidPixelsWarning):
         read_annotations(tmp_path / "p", "davis", video)
-    assert sorted(kept) == [0, 2]  # closed: the second read kept nothing
+    assert kept == {}  # closed: the second read kept nothing

@@ -10,6 +10,7 @@ from formats_helpers import make_store, store_boxes
 
 from ecoseg.errors import FormatError
 from ecoseg.formats import VideoInfo, export, read_annotations
+from ecoseg.store import MaskStore
 
 
 def hota_of(tracker_file, boxes, n_frames, tmp_path, gt_file=None):
@@ -203,7 +204,9 @@ def test_a_store_refuses_a_detector_score_outside_0_1_naming_the_line(tmp_path):
         import_annotations(tmp_path / "det.txt", "mot", VIDEO, tmp_path / "d.zarr")
     assert not (tmp_path / "d.zarr").exists()
     (tmp_path / "sdp.txt").write_text(_SDP)  # scores in [0, 1]: stored
-    import_annotations(tmp_path / "sdp.txt", "mot", VIDEO, tmp_path / "s.zarr")
+    out = import_annotations(tmp_path / "sdp.txt", "mot", VIDEO, tmp_path / "s.zarr")
+    with MaskStore.open(out) as store:
+        assert store.read_scores()[:, 0].tolist() == [np.float32(0.99832), 0, 0, 0]
 
 
 def test_a_file_mixing_tracked_and_untracked_boxes_is_refused(tmp_path):
