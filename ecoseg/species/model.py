@@ -452,7 +452,13 @@ class SpeciesModel:
     def from_dict(cls, data: Any, where: str = "model") -> SpeciesModel:
         """A model from JSON data, after checking format, version, hash and shapes."""
         if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
-            raise ModelError(f"{where}: not an ecoseg species model (format {MODEL_FORMAT!r})")
+            # "(format 'ecoseg-species-model')" read as the format the file has
+            has = (
+                f"its format is {data['format']!r}"
+                if isinstance(data, dict) and "format" in data
+                else "it names no format"
+            )
+            raise ModelError(f"{where}: not an ecoseg species model ({has}, not {MODEL_FORMAT!r})")
         version = data.get("version")
         if version != MODEL_VERSION:
             newer = (

@@ -64,6 +64,21 @@ def test_a_foreign_file_is_refused(tmp_path):
         SpeciesModel.load(tmp_path / "missing.json")
 
 
+def test_a_foreign_file_says_which_format_it_has(tmp_path):
+    """A JSON file of another format (or none) was refused as "not an ecoseg species model
+    (format 'ecoseg-species-model')", which read as the format the file has."""
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps({"format": "coco"}))
+    with pytest.raises(ModelError) as exc:
+        SpeciesModel.load(path)
+    assert str(exc.value) == (
+        f"{path}: not an ecoseg species model (its format is 'coco', not 'ecoseg-species-model')"
+    )
+    path.write_text(json.dumps([1, 2]))
+    with pytest.raises(ModelError, match=r"\(it names no format, not 'ecoseg-species-model'\)$"):
+        SpeciesModel.load(path)
+
+
 @pytest.mark.parametrize(
     ("fault", "culprit"),
     [("removed", "species model file not found"), ("denied", "cannot be read: Permission denied")],
