@@ -212,8 +212,20 @@ def model_file_path(model: str | os.PathLike) -> str | os.PathLike:
     'species.json'
     >>> model_file_path(SHIPPED_MODEL) == shipped_model_file()
     True
-    """
-    return shipped_model_file() if os.fspath(model) == SHIPPED_MODEL else model
+    >>> model_file_path("ecoseg:species.json")
+    Traceback (most recent call last):
+    ecoseg.species.model.ModelError: ecoseg:species.json: ecoseg ships no species model of that name; the one it ships is ecoseg:species_model.json
+    """  # noqa: E501
+    name = os.fspath(model)
+    if name == SHIPPED_MODEL:
+        return shipped_model_file()
+    if isinstance(name, str) and name.startswith("ecoseg:") and not os.path.exists(name):
+        # a misspelt shipped model was "species model file not found", as if a path
+        raise ModelError(
+            f"{name}: ecoseg ships no species model of that name; the one it ships is "
+            f"{SHIPPED_MODEL}"
+        )
+    return model
 
 
 def recorded_model_name(model: str | os.PathLike) -> str:
@@ -249,7 +261,7 @@ def is_model(path: str | os.PathLike, sha256: str) -> bool:
     """
     try:
         data = json.loads(Path(model_file_path(path)).read_bytes())
-    except (OSError, ValueError, ConfigError):
+    except (OSError, ValueError, ConfigError, ModelError):
         return False
     return isinstance(data, dict) and data.get("sha256") == sha256 == payload_sha256(data)
 

@@ -79,6 +79,26 @@ def test_a_foreign_file_says_which_format_it_has(tmp_path):
         SpeciesModel.load(path)
 
 
+def test_a_misspelt_shipped_model_is_named_as_such(tmp_path, capsys):
+    """``--model ecoseg:species.json`` said "species model file not found", as of a path."""
+    from ecoseg.cli import main
+    from ecoseg.species.model import SHIPPED_MODEL, is_model
+    from ecoseg.store import MaskStore
+
+    store = tmp_path / "m.zarr"
+    objects = [{"id": 1, "class": "unknown"}]
+    with MaskStore.create(store, height=4, width=4, objects=objects) as st:
+        st.append(np.ones((1, 4, 4), np.uint32), np.zeros(1))
+        st.mark_complete()
+    code = main(["classify", str(store), "--model", "ecoseg:species.json"])
+    assert code != 0
+    assert capsys.readouterr().err.strip() == (
+        "ecoseg: error: ecoseg:species.json: ecoseg ships no species model of that name; the "
+        f"one it ships is {SHIPPED_MODEL}"
+    )
+    assert not is_model("ecoseg:species.json", "ab12")
+
+
 @pytest.mark.parametrize(
     ("fault", "culprit"),
     [("removed", "species model file not found"), ("denied", "cannot be read: Permission denied")],
