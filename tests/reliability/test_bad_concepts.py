@@ -239,7 +239,7 @@ def test_a_sam3_checkpoint_without_a_vocabulary_is_refused_before_loading(
     monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "cache"))
     given = tmp_path / "downloads" / "sam3.pt"
     given.parent.mkdir()
-    given.write_bytes(b"weights")
+    given.write_bytes(b"\x80\x02weights")  # a pickle's first bytes: it may be a checkpoint
     video = clip.video
     if source == "photo":
         video = tmp_path / "quadrat.png"
@@ -252,6 +252,34 @@ def test_a_sam3_checkpoint_without_a_vocabulary_is_refused_before_loading(
     with pytest.raises(CheckpointError) as exc:  # the Python call too
         ecoseg.segment(video, out=out, concepts=["coral"], checkpoint=given, **SAM3_ARGS)
     assert_names(exc, str(given), "bpe_simple_vocab_16e6.txt.gz")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"species,count\nwrasse,2\n", "not a checkpoint (it holds text"),
+        (b"\xff\xd8\xff\xe0 JFIF photo", "not a checkpoint (not a torch .pt/.pth file"),
+        (b"", "file is empty (0 bytes), not a checkpoint"),
+    ],
+    ids=["text", "jpeg", "empty"],
+)
+def test_a_sam3_checkpoint_that_is_no_checkpoint_is_named_before_its_vocabulary(
+    cli, clip, tmp_path, monkeypatch, no_sam3_model, content, said
+):
+    """A --checkpoint that is no checkpoint at all (a CSV, a photograph, an empty file) with
+    no vocabulary beside it was told to get a vocabulary ('no tokenizer vocabulary beside
+    it ... put vocab.json + merges.txt next to it'); with one there, the next run said it was
+    not a checkpoint. The file's own problem is named first, in the build's words."""
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "cache"))
+    given = tmp_path / "downloads" / "sam3.pt"
+    given.parent.mkdir()
+    given.write_bytes(content)
+    out = tmp_path / "m.zarr"
+    args = ["--model", "sam3", "--checkpoint", given, "--device", "cpu", "--concepts", "coral"]
+    code, _, err = cli("segment", clip.video, "-o", out, *args)
+    line = assert_one_line_error(code, err, f"{given}: {said}", "ecoseg weights download sam3")
+    assert "vocabulary" not in line
     assert not out.exists()
 
 
