@@ -349,6 +349,48 @@ def test_a_misspelt_prompt_file_key_is_named(cli, clip, tmp_path, key):
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (
+            {"concepts": [{"name": "parrotfish"}]},
+            "concepts[0] has unknown key(s) ['name'] (a concept takes 'text' and 'exemplars')",
+        ),
+        (
+            {
+                "concepts": [
+                    {
+                        "text": "fish",
+                        "exemplars": [{"frame": 0, "box": [1, 1, 9, 9], "positive": 1}],
+                    }
+                ]
+            },
+            "exemplar has unknown key(s) ['positive'] (an exemplar takes 'frame', 'box' and "
+            "'label')",
+        ),
+        (
+            {"objects": [{"id": 1, "species": "wrasse", "prompts": []}]},
+            "objects[0] has unknown key(s) ['species'] (an object takes 'id', 'class' and "
+            "'prompts')",
+        ),
+    ],
+    ids=["concept", "exemplar", "object"],
+)
+def test_an_unknown_key_in_a_prompt_file_entry_names_the_known_ones(
+    cli, clip, tmp_path, data, said
+):
+    """``{"concepts": [{"name": "parrotfish"}]}`` said *concepts[0] has unknown key(s)
+    ['name']*, leaving the user to guess the key it takes (a click's prompt named its keys)."""
+    import json
+
+    prompts = tmp_path / "p.json"
+    prompts.write_text(json.dumps(data))
+    out = tmp_path / "m.zarr"
+    code, _, err = cli("segment", clip.video, "-o", out, *SAM3[:5], "--prompts", prompts)
+    assert_one_line_error(code, err, str(prompts), said)
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("where", ["--params", "python"])
 def test_detect_every_in_the_settings_alone_says_how_to_give_it(cli, clip, tmp_path, where):
     """``--params '{"detect_every": 2}'`` without ``--detect-every`` said *detect_every 2
