@@ -409,11 +409,14 @@ def field_values(
     >>> field_values(Params, {"sise": 3}, "tracker")
     Traceback (most recent call last):
     ...
-    ValueError: tracker: unknown parameter 'sise'; known: gap, size
+    ValueError: tracker: unknown parameter 'sise' (did you mean 'size'?); known: gap, size
     """
     values = dict(values or {})
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - names)
-    if unknown:
-        raise error(f"{what}: unknown parameter {unknown[0]!r}; known: {', '.join(sorted(names))}")
+    if unknown:  # a typo's fix first: SAM 3's concept tracking has 27 names to read through
+        close = did_you_mean(unknown[0], sorted(names))
+        raise error(
+            f"{what}: unknown parameter {unknown[0]!r}{close}; known: {', '.join(sorted(names))}"
+        )
     return values

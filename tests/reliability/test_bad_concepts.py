@@ -50,6 +50,17 @@ def test_an_unknown_concept_setting_is_named_with_the_known_ones(cli, clip, tmp_
     assert not out.exists()
 
 
+def test_a_misspelt_concept_setting_is_named_with_its_likely_spelling(cli, clip, tmp_path):
+    """``{"score_treshold": 0.3}`` was named with all 27 known settings to read through; the
+    close one comes first now (the classical engine's and discovery's settings alike)."""
+    out = tmp_path / "m.zarr"
+    params = '{"score_treshold": 0.3}'
+    code, _, err = cli("segment", clip.video, "-o", out, *SAM3, "--params", params)
+    said = "unknown parameter 'score_treshold' (did you mean 'score_threshold'?); known: "
+    assert_one_line_error(code, err, said)
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("action", ["download", "path", "verify"])
 def test_an_unknown_weights_name_lists_sam3_too(cli, tmp_path, monkeypatch, action):
     """It was "unknown SAM 2 variant 'sam4'; valid names:" and the SAM 2 names only."""
