@@ -178,8 +178,9 @@ def _add_measure(sub):
     p.add_argument(
         "--calibration",
         default=None,
-        help="mm per pixel, with a decimal point ('2.5' or '2.5 mm/px'), or scale-bar/lasers "
-        "spec (default the store's own); 'none': in pixels, the store's calibration cleared",
+        help="mm per pixel ('2.5' or '2.5 mm/px': a decimal point, not a comma), or "
+        "scale-bar/lasers spec (default the store's own); 'none': in pixels, the store's "
+        "calibration cleared",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing tables")
     p.set_defaults(func=_run_measure)
