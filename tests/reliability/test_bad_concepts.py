@@ -70,6 +70,20 @@ def test_an_unknown_weights_name_lists_sam3_too(cli, tmp_path, monkeypatch, acti
     assert not (tmp_path / "cache").exists()
 
 
+@pytest.mark.parametrize("action", ["download", "path", "verify"])
+def test_the_test_configuration_is_named_as_having_no_weights(cli, tmp_path, monkeypatch, action):
+    """``ecoseg weights download sam3-reduced`` (the model of the laptop trial in
+    docs/concepts.md) said only "unknown weights 'sam3-reduced'", as of a typo."""
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "cache"))
+    code, _, err = cli("weights", action, "sam3-reduced")
+    said = (
+        "unknown weights 'sam3-reduced': a small test configuration with no published weights "
+        "(segment --model sam3-reduced --random-weights runs it); valid names: "
+    )
+    assert_one_line_error(code, err, said, "sam3")
+    assert not (tmp_path / "cache").exists()
+
+
 @pytest.mark.parametrize("content", ["garbage", "foreign"])
 def test_adopting_a_file_that_is_not_sam3_weights_is_refused(cli, tmp_path, monkeypatch, content):
     """``ecoseg weights download sam3 --checkpoint FILE`` copied any file into the cache and
