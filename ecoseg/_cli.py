@@ -183,7 +183,14 @@ def add_engine_options(p: argparse.ArgumentParser, concepts_help: str) -> None:
     >>> args.model, args.concepts, args.detect_every, args.device
     ('sam3', ['coral'], 2, 'auto')
     """
-    p.add_argument("--engine", choices=("sam2", "classical"), default=None)
+    p.add_argument(
+        "--engine",
+        choices=("sam2", "classical"),
+        default=None,
+        help="sam2: SAM 2 follows prompted objects (and --auto finds more); classical: the "
+        "motion tracker, no prompts and no weights (default sam2 with prompts or --auto, else "
+        "classical; --concepts runs SAM 3 and takes no --engine)",
+    )
     p.add_argument(
         "--model",
         default=None,

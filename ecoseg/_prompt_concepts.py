@@ -146,7 +146,10 @@ as "parrotfish"
             raise PromptError(f"{where} must be a name or an object")
         extra = set(item) - {"text", "exemplars"}
         if extra:
-            raise PromptError(f"{where} has unknown key(s) {sorted(extra)}")
+            raise PromptError(
+                f"{where} has unknown key(s) {sorted(extra)} (a concept takes 'text' and "
+                "'exemplars')"
+            )
         raw = item.get("exemplars", [])
         if not isinstance(raw, list):
             raise PromptError(f"{where}: 'exemplars' must be a list")
@@ -161,7 +164,10 @@ as "parrotfish"
                     raise PromptError('each exemplar needs "frame" and "box"')
                 bad = set(e) - {"frame", "box", "label"}
                 if bad:
-                    raise PromptError(f"exemplar has unknown key(s) {sorted(bad)}")
+                    raise PromptError(
+                        f"exemplar has unknown key(s) {sorted(bad)} (an exemplar takes "
+                        "'frame', 'box' and 'label')"
+                    )
                 exemplars.append(Exemplar(e["frame"], e["box"], e.get("label", 1)))
             out.append(Concept(item.get("text"), tuple(exemplars)))
         except PromptError as exc:

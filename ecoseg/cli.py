@@ -179,8 +179,9 @@ def _add_measure(sub):
     p.add_argument(
         "--calibration",
         default=None,
-        help="mm per pixel, with a decimal point ('2.5' or '2.5 mm/px'), or scale-bar/lasers "
-        "spec (default the store's own); 'none': in pixels, the store's calibration cleared",
+        help="mm per pixel ('2.5' or '2.5 mm/px': a decimal point, not a comma), or "
+        "scale-bar/lasers spec (default the store's own); 'none': in pixels, the store's "
+        "calibration cleared",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing tables")
     p.set_defaults(func=_run_measure)
@@ -422,7 +423,15 @@ def _run_weights(args) -> int:
     hub = name in hub_weights.entries()
     known = [row["variant"] for row in weights.list_weights()] + list(hub_weights.entries())
     if name is not None and name not in known:  # said "unknown SAM 2 variant", sam3 unlisted
-        raise ConfigError(f"unknown weights {name!r}; valid names: {', '.join(known)}")
+        from ecoseg.sam3.config import PRESETS  # only here: it loads torch
+
+        test = (  # the laptop trial's model (docs/concepts.md), looked for among weights
+            f": a small test configuration with no published weights (segment --model {name} "
+            "--random-weights runs it)"
+            if name in PRESETS
+            else ""
+        )
+        raise ConfigError(f"unknown weights {name!r}{test}; valid names: {', '.join(known)}")
     if args.action == "list":
         rows = weights.list_weights() + hub_weights.list_weights()
         print(f"{'variant':<18} {'cached':<7} file")

@@ -158,10 +158,11 @@ def demo_summary(out: Path, tables, truth_tables, metrics, named=None) -> str:
             f"  species right on {right} of {len(matched)} tracks matched to a truth animal"
         )
         false = sorted(i for i, c in named.items() if c is None and i in cls)
-        if false:  # a false track (or two animals merged), counted above under its name
+        if false:  # a false track (or two animals merged), counted above under its name;
+            # "track 7 named surgeonfish": "7 named surgeonfish" read as seven fish
             lines.append(
                 f"  {len(false)} track{'s' if len(false) != 1 else ''} matching no single truth "
-                "animal (counted above): " + ", ".join(f"{i} named {cls[i]}" for i in false)
+                "animal (counted above): " + ", ".join(f"track {i} named {cls[i]}" for i in false)
             )
     lines += [
         "  (species from the shipped model, ecoseg:species_model.json, trained on other synthetic",

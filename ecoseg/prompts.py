@@ -339,7 +339,10 @@ frame; cut to [50.0, 10.0, 64.0, 30.0]
                 raise PromptError(f"{source}: objects[{k}] must be an object")
             extra = set(item) - {"id", "class", "prompts"}
             if extra:
-                raise PromptError(f"{source}: objects[{k}] has unknown key(s) {sorted(extra)}")
+                raise PromptError(
+                    f"{source}: objects[{k}] has unknown key(s) {sorted(extra)} (an object "
+                    "takes 'id', 'class' and 'prompts')"
+                )
             if "id" not in item:
                 raise PromptError(f"{source}: objects[{k}] has no 'id'")
             oid = item["id"]

@@ -65,7 +65,8 @@ def test_tracks_are_named_and_a_track_matching_no_animal_is_said(demo):
     unmatched = sorted(i for i, c in named.items() if c is None)
     if unmatched:
         line = next(s for s in summary.splitlines() if "matching no single truth" in s)
-        assert line.endswith(", ".join(f"{i} named {cls[i]}" for i in unmatched))
+        # by their ids: "7 named surgeonfish" read as a count of seven fish
+        assert line.endswith(", ".join(f"track {i} named {cls[i]}" for i in unmatched))
     else:
         assert "matching no single truth" not in summary
 

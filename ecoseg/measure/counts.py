@@ -23,7 +23,7 @@ import pandas as pd
 
 from ecoseg._warn import warn
 from ecoseg.errors import ClassNameWarning
-from ecoseg.provenance import case_clashes, clean_class_name
+from ecoseg.provenance import case_clashes, class_key, clean_class_name
 
 __all__ = [
     "COUNT_UNITS",
@@ -126,18 +126,25 @@ def looked_for_classes(known: Iterable[str], prompts: Mapping[str, Any] | None =
     ``prompts`` (:func:`concept_classes`); for a store that names none (an empty object table
     and no concept: the motion tracker or discovery found no animal, an annotation of no
     track) ``['unknown']``: it looked for any animal and saw none, 0 of the class its tracks
-    would have had, not a video without rows. :func:`ecoseg.measure` and
+    would have had, not a video without rows. A concept whose tracks a person respelled
+    (``brain coral`` named ``Brain coral``, every track in one command: ``ecoseg edit``'s
+    rule) is the class of that spelling, not a concept also looked for and not seen (which
+    gave it a row of 0 beside the respelled one's count). :func:`ecoseg.measure` and
     :func:`ecoseg.batch.campaign_tables` both use it.
 
     Examples
     --------
     >>> looked_for_classes(["wrasse"], {"concepts": [{"text": "grouper"}]})
     ['wrasse', 'grouper']
+    >>> looked_for_classes(["Grouper"], {"concepts": [{"text": "grouper"}]})
+    ['Grouper']
     >>> looked_for_classes([], None)
     ['unknown']
     """
-    names = list(dict.fromkeys([*(str(c) for c in known), *concept_classes(prompts)]))
-    return names or ["unknown"]
+    classes = list(dict.fromkeys(str(c) for c in known))
+    held = {class_key(c) for c in classes}
+    asked = [c for c in concept_classes(prompts) if class_key(c) not in held]
+    return [*classes, *asked] or ["unknown"]
 
 
 def looked_for_any(rows: pd.DataFrame, column: str) -> bool:

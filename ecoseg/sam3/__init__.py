@@ -149,12 +149,9 @@ def build(
                     f"{exc}; the cached download is damaged: delete {path} and run `ecoseg "
                     f"weights download {cfg.name}` again"
                 ) from None
-            raise CheckpointError(
-                f"{exc}; SAM 3 weights: `ecoseg weights download sam3` (gated: accept the SAM "
-                "License on https://huggingface.co/facebook/sam3 first), then leave out "
-                "--checkpoint (checkpoint=None), or give Meta's sam3.pt or the hub's "
-                "model.safetensors"
-            ) from None
+            from ecoseg.sam3.weights import CHECKPOINT_HINT
+
+            raise CheckpointError(f"{exc}; {CHECKPOINT_HINT}") from None
         model.checkpoint_info = {
             "path": path,
             "format": model.checkpoint_format,

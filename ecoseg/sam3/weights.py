@@ -21,7 +21,7 @@ Exports
 ``verify(name=None) -> list[(name, ok, reason)]``, ``load_tokenizer(name) -> Tokenizer``,
 ``missing_vocabulary(name) -> Path | None``, ``read_vocabulary(place) -> Tokenizer``,
 ``require_vocabulary(checkpoint) -> None``,
-``ACCESS_HINT``, ``VOCABULARY_HINT``, ``VOCABULARY_PACKAGES``
+``ACCESS_HINT``, ``CHECKPOINT_HINT``, ``VOCABULARY_HINT``, ``VOCABULARY_PACKAGES``
 
 A run needs the vocabulary as much as the checkpoint (SAM 3 reads every prompt, exemplars
 too, through its text encoder): :func:`cached_weights` and :func:`missing_weights` count a
@@ -69,6 +69,7 @@ from ecoseg.sam3.tokenizer import find_vocabulary
 
 __all__ = [
     "ACCESS_HINT",
+    "CHECKPOINT_HINT",
     "VOCABULARY_HINT",
     "VOCABULARY_PACKAGES",
     "entries",
@@ -91,6 +92,13 @@ ACCESS_HINT = (
     "accept the SAM License on {page} (logged in), then run `huggingface-cli login` or set "
     "HF_TOKEN, and retry; or download {file} by hand and run "
     "`ecoseg weights download {name} --checkpoint PATH`"
+)
+
+#: What follows the reason a ``--checkpoint`` file cannot be SAM 3's weights (one line).
+CHECKPOINT_HINT = (
+    "SAM 3 weights: `ecoseg weights download sam3` (gated: accept the SAM License on "
+    "https://huggingface.co/facebook/sam3 first), then leave out --checkpoint "
+    "(checkpoint=None), or give Meta's sam3.pt or the hub's model.safetensors"
 )
 
 
@@ -342,21 +350,30 @@ def require_vocabulary(checkpoint: str | os.PathLike) -> None:
     for it: none beside it (where :func:`ecoseg.sam3.build` looks) and none in ``sam3``'s
     cache (where concept tracking looks next). One line naming both places and how to fill
     one; nothing when either holds a vocabulary (which is read when the run starts), or when
-    ``checkpoint`` is no file (the build names that).
+    ``checkpoint`` is no file (the build names that). A file that its first bytes show is no
+    checkpoint at all (text, an image, empty, cut short) is named as that first, in the
+    build's words (no vocabulary would make it one).
 
     Examples
     --------
     >>> import os, tempfile
     >>> os.environ["ECOSEG_WEIGHTS_DIR"] = tempfile.mkdtemp()
     >>> path = os.path.join(tempfile.mkdtemp(), "sam3.pt")
-    >>> open(path, "wb").close()
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(b"\\x80\\x02")  # a pickle's first bytes: it may be a checkpoint
     >>> require_vocabulary(path)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ecoseg.errors.CheckpointError: ...sam3.pt: no tokenizer vocabulary beside it ...
     >>> del os.environ["ECOSEG_WEIGHTS_DIR"]
     """
+    from ecoseg.sam2._file_damage import unreadable_reason
+
     beside = Path(checkpoint).parent
-    if not Path(checkpoint).is_file() or find_vocabulary(beside):
+    if not Path(checkpoint).is_file():
+        return
+    if why := unreadable_reason(Path(checkpoint)):  # was told to put a vocabulary beside it
+        raise CheckpointError(f"{checkpoint}: {why}; {CHECKPOINT_HINT}")
+    if find_vocabulary(beside):
         return
     if find_vocabulary(tokenizer_path("sam3")):
         return

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ecoseg._class_names import new_spelling
+from ecoseg._paths import check_distinct_stores
 from ecoseg.errors import ConfigError
 from ecoseg.species._classify_warnings import warn_few
 from ecoseg.species.features import (
@@ -159,6 +160,7 @@ def train_model(
     VideoError
         A store's video is not found (given with ``videos=``) or is not the store's.
     """
+    check_distinct_stores(as_list(stores), "train_model")  # its tracks would count twice
     return train_model_for(stores, videos, samples, C, progress, "videos", "--video")
 
 

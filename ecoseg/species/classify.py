@@ -241,6 +241,8 @@ def classify(
         measured_with = {}  # no mm per pixel: not the store's own
     stores = as_list(stores)
     check_distinct_stores(stores, "classify")  # each would be classified (and logged) twice
+    # a training store given twice counted its reviewed tracks twice: surer than it learnt
+    check_distinct_stores(as_list(train), "classify --train")
     store_videos = videos_for(videos, len(stores))  # before training (and --save-model)
     for store in [*stores, *as_list(train)]:  # named before training and saving the model
         with opened_store(store) as opened:  # missing, or half rewritten by an interrupted edit

@@ -263,7 +263,7 @@ def is_model(path: str | os.PathLike, sha256: str) -> bool:
     """
     try:
         data = json.loads(Path(model_file_path(path)).read_bytes())
-    except (OSError, ValueError, ConfigError):
+    except (OSError, ValueError, ConfigError, ModelError):
         return False
     return isinstance(data, dict) and data.get("sha256") == sha256 == payload_sha256(data)
 
@@ -466,7 +466,13 @@ class SpeciesModel:
     def from_dict(cls, data: Any, where: str = "model") -> SpeciesModel:
         """A model from JSON data, after checking format, version, hash and shapes."""
         if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
-            raise ModelError(f"{where}: not an ecoseg species model (format {MODEL_FORMAT!r})")
+            # "(format 'ecoseg-species-model')" read as the format the file has
+            has = (
+                f"its format is {data['format']!r}"
+                if isinstance(data, dict) and "format" in data
+                else "it names no format"
+            )
+            raise ModelError(f"{where}: not an ecoseg species model ({has}, not {MODEL_FORMAT!r})")
         version = data.get("version")
         if version != MODEL_VERSION:
             newer = (

@@ -94,3 +94,30 @@ def test_a_tracker_run_that_found_nothing_counts_unknown_as_zero(empty_tracker_s
     out = report([empty_tracker_store], tmp_path / "r.html")
     shown = page_table(open(out, encoding="utf-8").read(), "maxn-table")
     assert shown.iloc[0]["unknown"] == "0"
+
+
+def test_a_concept_whose_tracks_were_respelled_has_no_row_of_zero(tmp_path):
+    """A concept's tracks renamed in another letter case (``ecoseg edit --set-class
+    1='Parrotfish' --set-class 2='Parrotfish'``, the way ecoseg edit respells a name) gave the
+    concept a row of 0 beside them: 'Parrotfish' 2 and 'parrotfish' 0, one species read as a
+    second one looked for and not seen."""
+    path = tmp_path / "respelled.zarr"
+    lab = np.zeros((3, 8, 8), np.uint32)
+    lab[:, 1:3, 1:3] = 1
+    lab[:, 5:7, 5:7] = 2
+    objects = [
+        {"id": i, "class": "Parrotfish", "source": "concept", "class_source": "reviewed"}
+        for i in (1, 2)
+    ]
+    prompts = {"concepts": [{"text": "parrotfish"}, {"text": "grouper"}]}
+    prov = {"engine": "sam3-concepts", "prompts": prompts, "video": {"fps": 10.0}}
+    with MaskStore.create(path, height=8, width=8, objects=objects, provenance=prov) as st:
+        st.append(lab, np.arange(3) / 10.0)
+        st.mark_complete()
+    tables = ecoseg.measure(str(path), progress=False)
+    assert tables["maxn"].set_index("class")["maxn"].to_dict() == {"Parrotfish": 2, "grouper": 0}
+    assert sorted(set(tables["counts"]["class"])) == ["Parrotfish", "grouper"]
+    assert sorted(set(campaign_tables({"v": str(path)})["counts"]["class"])) == [
+        "Parrotfish",
+        "grouper",
+    ]

@@ -189,7 +189,7 @@ def test_a_run_that_cannot_start_keeps_the_masks_made_before(widget, qtbot, tmp_
     w.find.find_edit.setText("parrotfish")
     w.size_spin.setValue(336)
     alone = tmp_path / "sam3.pt"
-    alone.write_bytes(b"not read")  # the vocabulary is refused before the checkpoint is read
+    alone.write_bytes(b"\x80\x02not read")  # the vocabulary is refused before it is read
     w.checkpoint_edit.setText(str(alone))
     w.run()
     assert w._worker is None

@@ -50,12 +50,37 @@ def test_an_unknown_concept_setting_is_named_with_the_known_ones(cli, clip, tmp_
     assert not out.exists()
 
 
+def test_a_misspelt_concept_setting_is_named_with_its_likely_spelling(cli, clip, tmp_path):
+    """``{"score_treshold": 0.3}`` was named with all 27 known settings to read through; the
+    close one comes first now (the classical engine's and discovery's settings alike)."""
+    out = tmp_path / "m.zarr"
+    params = '{"score_treshold": 0.3}'
+    code, _, err = cli("segment", clip.video, "-o", out, *SAM3, "--params", params)
+    said = "unknown parameter 'score_treshold' (did you mean 'score_threshold'?); known: "
+    assert_one_line_error(code, err, said)
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("action", ["download", "path", "verify"])
 def test_an_unknown_weights_name_lists_sam3_too(cli, tmp_path, monkeypatch, action):
     """It was "unknown SAM 2 variant 'sam4'; valid names:" and the SAM 2 names only."""
     monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "cache"))
     code, _, err = cli("weights", action, "sam4")
     assert_one_line_error(code, err, "unknown weights 'sam4'", "sam2.1-tiny", "sam3")
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("action", ["download", "path", "verify"])
+def test_the_test_configuration_is_named_as_having_no_weights(cli, tmp_path, monkeypatch, action):
+    """``ecoseg weights download sam3-reduced`` (the model of the laptop trial in
+    docs/concepts.md) said only "unknown weights 'sam3-reduced'", as of a typo."""
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "cache"))
+    code, _, err = cli("weights", action, "sam3-reduced")
+    said = (
+        "unknown weights 'sam3-reduced': a small test configuration with no published weights "
+        "(segment --model sam3-reduced --random-weights runs it); valid names: "
+    )
+    assert_one_line_error(code, err, said, "sam3")
     assert not (tmp_path / "cache").exists()
 
 
@@ -239,7 +264,7 @@ def test_a_sam3_checkpoint_without_a_vocabulary_is_refused_before_loading(
     monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "cache"))
     given = tmp_path / "downloads" / "sam3.pt"
     given.parent.mkdir()
-    given.write_bytes(b"weights")
+    given.write_bytes(b"\x80\x02weights")  # a pickle's first bytes: it may be a checkpoint
     video = clip.video
     if source == "photo":
         video = tmp_path / "quadrat.png"
@@ -252,6 +277,34 @@ def test_a_sam3_checkpoint_without_a_vocabulary_is_refused_before_loading(
     with pytest.raises(CheckpointError) as exc:  # the Python call too
         ecoseg.segment(video, out=out, concepts=["coral"], checkpoint=given, **SAM3_ARGS)
     assert_names(exc, str(given), "bpe_simple_vocab_16e6.txt.gz")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"species,count\nwrasse,2\n", "not a checkpoint (it holds text"),
+        (b"\xff\xd8\xff\xe0 JFIF photo", "not a checkpoint (not a torch .pt/.pth file"),
+        (b"", "file is empty (0 bytes), not a checkpoint"),
+    ],
+    ids=["text", "jpeg", "empty"],
+)
+def test_a_sam3_checkpoint_that_is_no_checkpoint_is_named_before_its_vocabulary(
+    cli, clip, tmp_path, monkeypatch, no_sam3_model, content, said
+):
+    """A --checkpoint that is no checkpoint at all (a CSV, a photograph, an empty file) with
+    no vocabulary beside it was told to get a vocabulary ('no tokenizer vocabulary beside
+    it ... put vocab.json + merges.txt next to it'); with one there, the next run said it was
+    not a checkpoint. The file's own problem is named first, in the build's words."""
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "cache"))
+    given = tmp_path / "downloads" / "sam3.pt"
+    given.parent.mkdir()
+    given.write_bytes(content)
+    out = tmp_path / "m.zarr"
+    args = ["--model", "sam3", "--checkpoint", given, "--device", "cpu", "--concepts", "coral"]
+    code, _, err = cli("segment", clip.video, "-o", out, *args)
+    line = assert_one_line_error(code, err, f"{given}: {said}", "ecoseg weights download sam3")
+    assert "vocabulary" not in line
     assert not out.exists()
 
 
@@ -318,6 +371,48 @@ def test_a_misspelt_prompt_file_key_is_named(cli, clip, tmp_path, key):
     out = tmp_path / "m.zarr"
     code, _, err = cli("segment", clip.video, "-o", out, *SAM3[:5], "--prompts", prompts)
     assert_one_line_error(code, err, str(prompts), f"unknown key(s) ['{key}']")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (
+            {"concepts": [{"name": "parrotfish"}]},
+            "concepts[0] has unknown key(s) ['name'] (a concept takes 'text' and 'exemplars')",
+        ),
+        (
+            {
+                "concepts": [
+                    {
+                        "text": "fish",
+                        "exemplars": [{"frame": 0, "box": [1, 1, 9, 9], "positive": 1}],
+                    }
+                ]
+            },
+            "exemplar has unknown key(s) ['positive'] (an exemplar takes 'frame', 'box' and "
+            "'label')",
+        ),
+        (
+            {"objects": [{"id": 1, "species": "wrasse", "prompts": []}]},
+            "objects[0] has unknown key(s) ['species'] (an object takes 'id', 'class' and "
+            "'prompts')",
+        ),
+    ],
+    ids=["concept", "exemplar", "object"],
+)
+def test_an_unknown_key_in_a_prompt_file_entry_names_the_known_ones(
+    cli, clip, tmp_path, data, said
+):
+    """``{"concepts": [{"name": "parrotfish"}]}`` said *concepts[0] has unknown key(s)
+    ['name']*, leaving the user to guess the key it takes (a click's prompt named its keys)."""
+    import json
+
+    prompts = tmp_path / "p.json"
+    prompts.write_text(json.dumps(data))
+    out = tmp_path / "m.zarr"
+    code, _, err = cli("segment", clip.video, "-o", out, *SAM3[:5], "--prompts", prompts)
+    assert_one_line_error(code, err, str(prompts), said)
     assert not out.exists()
 
 

@@ -273,6 +273,29 @@ def test_classify_refuses_a_store_given_twice(
 
 
 @pytest.mark.bad_input
+def test_classify_refuses_a_training_store_given_twice(store, two_species, tmp_path, cli):
+    # --train a.zarr --train a.zarr trained on its reviewed tracks twice: each species had
+    # twice the tracks it has, so the model was surer than it learnt and the warning about
+    # species of fewer than 3 reviewed tracks could not see them
+    import ecoseg
+    from ecoseg.errors import ConfigError
+    from ecoseg.species import train_model
+
+    video = two_species
+    before = _tree(tmp_path)
+    code, _, err = cli(
+        "classify", store, "--train", store, "--train", store, "--train-video", video, video,
+        "--video", video,
+    )  # fmt: skip
+    assert_one_line_error(code, err, f"classify --train: {store}: the same store is given twice")
+    with pytest.raises(ConfigError, match="train_model: .*: the same store is given twice"):
+        train_model([store, store], videos=[video, video])
+    with pytest.raises(ConfigError, match="classify --train: .*given twice"):
+        ecoseg.classify(store, train=[store, store], train_videos=[video, video], videos=video)
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.bad_input
 @pytest.mark.parametrize("inside", ["train", "classified"])
 def test_classify_saves_no_model_inside_a_store(inside, store, two_species, tmp_path, cli):
     other = tmp_path / "other.zarr"

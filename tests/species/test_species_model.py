@@ -64,6 +64,40 @@ def test_a_foreign_file_is_refused(tmp_path):
         SpeciesModel.load(tmp_path / "missing.json")
 
 
+def test_a_foreign_file_says_which_format_it_has(tmp_path):
+    """A JSON file of another format (or none) was refused as "not an ecoseg species model
+    (format 'ecoseg-species-model')", which read as the format the file has."""
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps({"format": "coco"}))
+    with pytest.raises(ModelError) as exc:
+        SpeciesModel.load(path)
+    assert str(exc.value) == (
+        f"{path}: not an ecoseg species model (its format is 'coco', not 'ecoseg-species-model')"
+    )
+    path.write_text(json.dumps([1, 2]))
+    with pytest.raises(ModelError, match=r"\(it names no format, not 'ecoseg-species-model'\)$"):
+        SpeciesModel.load(path)
+
+
+def test_a_misspelt_shipped_model_is_named_as_such(tmp_path, capsys):
+    """``--model ecoseg:species.json`` said "species model file not found", as of a path."""
+    from ecoseg.cli import main
+    from ecoseg.species.model import SHIPPED_MODEL, is_model
+    from ecoseg.store import MaskStore
+
+    store = tmp_path / "m.zarr"
+    objects = [{"id": 1, "class": "unknown"}]
+    with MaskStore.create(store, height=4, width=4, objects=objects) as st:
+        st.append(np.ones((1, 4, 4), np.uint32), np.zeros(1))
+        st.mark_complete()
+    code = main(["classify", str(store), "--model", "ecoseg:species.json"])
+    assert code != 0
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ecoseg: error: ecoseg:species.json: not a file ecoseg ships (")
+    assert SHIPPED_MODEL in err and "\n" not in err
+    assert not is_model("ecoseg:species.json", "ab12")
+
+
 @pytest.mark.parametrize(
     ("fault", "culprit"),
     [("removed", "species model file not found"), ("denied", "cannot be read: Permission denied")],
