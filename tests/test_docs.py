@@ -339,9 +339,10 @@ def test_each_json_block_is_json_and_loads_as_what_it_shows(page, line, text, tm
 
 
 def test_a_wrong_prompt_file_or_setting_is_caught(tmp_path):
-    with pytest.raises(EcosegError):
+    """Refused for the typo itself: a prompt left with no points is refused for that too."""
+    with pytest.raises(EcosegError, match=r"unknown prompt key\(s\) \['pionts'\]"):
         check_json(
             '{"objects": [{"id": 1, "prompts": [{"frame": 0, "pionts": [[1, 2]]}]}]}', tmp_path
         )
-    with pytest.raises(EcosegError):
+    with pytest.raises(EcosegError, match="unknown parameter 'end_afterr'"):
         check_json('{"key_interval": 30, "end_afterr": 15}', tmp_path)

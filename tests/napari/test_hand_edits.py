@@ -14,15 +14,39 @@ import ecoseg.napari
 PACKAGE = Path(ecoseg.napari.__file__).parent
 
 
+def handles_the_record(source: str) -> list[int]:
+    """Lines where ``source`` handles the record itself: it imports ``KEY`` from
+    ``_hand_edits``, reads ``_hand_edits.KEY``, or spells the key (``"hand_edits"``)."""
+    from ecoseg.napari._hand_edits import KEY
+
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module == "ecoseg.napari._hand_edits":
+            if "KEY" in {alias.name for alias in node.names}:
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Attribute) and node.attr == "KEY":
+            if isinstance(node.value, ast.Name) and node.value.id == "_hand_edits":
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Constant) and node.value == KEY:
+            lines.append(node.lineno)
+    return lines
+
+
 def test_only_hand_edits_touches_the_record():
-    for path in sorted(PACKAGE.glob("*.py")):
-        if path.name == "_hand_edits.py":
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module == "ecoseg.napari._hand_edits":
-                names = {alias.name for alias in node.names}
-                assert "KEY" not in names, f"{path.name} handles the record of hand edits itself"
+    paths = [p for p in sorted(PACKAGE.glob("*.py")) if p.name != "_hand_edits.py"]
+    assert len(paths) > 5, paths
+    for path in paths:
+        lines = handles_the_record(path.read_text(encoding="utf-8"))
+        assert not lines, f"{path.name} handles the record of hand edits itself, lines {lines}"
+
+
+def test_the_record_rule_sees_a_module_handling_it():
+    """The rule is not blind: it read only an import of ``KEY``, and a module popping
+    ``meta["hand_edits"]`` by its name passed."""
+    assert handles_the_record("from ecoseg.napari._hand_edits import KEY, saved\n") == [1]
+    assert handles_the_record("def f(meta):\n    meta.pop('hand_edits', None)\n") == [2]
+    assert handles_the_record("x = _hand_edits.KEY\n") == [1]
+    assert handles_the_record('"""The hand_edits record."""\nfrom a import saved\n') == []
 
 
 def test_saving_forgets_the_record_and_keeps_the_rest(tmp_path):
