@@ -13,8 +13,8 @@ def test_results_keep_the_input_order_whichever_call_ends_first():
     first_done = threading.Event()
 
     def call(i):
-        if i == 0:  # the first item ends last
-            first_done.wait(10)
+        if i == 0:  # the first item ends last: it waits until a later one is called
+            assert first_done.wait(10), "item 0 ran before any other item was called"
         else:
             first_done.set()
         return i * 10
@@ -27,7 +27,7 @@ def test_the_error_of_the_first_failing_item_in_input_order_is_raised():
 
     def call(i):
         if i == 1:
-            second_failed.wait(10)  # (item 2 fails first)
+            assert second_failed.wait(10), "item 1 ran before item 2 was called"  # 2 fails first
             raise ValueError("item 1")
         if i == 2:
             second_failed.set()
