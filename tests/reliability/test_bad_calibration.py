@@ -219,8 +219,11 @@ def test_a_yaml_number_calibration_quotes_it_and_the_accepted_forms(value, clip,
 
 
 def test_calibration_needs_a_writable_store_not_a_crash(clip, tmp_path):
-    with pytest.raises(StoreError):
+    # the store's own refusal, with the way out (zarr's read-only error, wrapped as
+    # "writing the store failed: ...", is a StoreError too)
+    with pytest.raises(StoreError) as info:
         MaskStore.open(clip.truth).calibration = {"mm_per_px": 0.5}
+    assert_names(info, f"{clip.truth}: store is open read-only (open it with mode='a')")
 
 
 def test_report_of_a_store_that_is_not_the_studys_leaves_it_alone(clip, tmp_path, cli):

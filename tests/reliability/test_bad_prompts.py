@@ -133,13 +133,17 @@ def test_bad_prompt_file(text, culprits, clip, tmp_path, no_model, cli):
 
 @pytest.mark.bad_input
 def test_binary_prompt_file(clip, tmp_path, no_model, cli):
+    # a PNG given as the prompt file (the bytes began with a UTF-16 byte order mark, so the
+    # file was refused as UTF-16 text and the binary check was never reached)
     path = tmp_path / "clicks.json"
-    path.write_bytes(b"\xff\xfe\x00garbage\x80")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x60garbage\x80")
+    said = f"{path}: not a text (JSON) file (it holds NUL bytes"
     with pytest.raises(PromptError) as info:
         ecoseg.segment(clip.video, path, out=tmp_path / "m.zarr", progress=False)
-    assert_names(info, str(path))
+    assert_names(info, said)
     code, _, err = cli("segment", clip.video, "-o", tmp_path / "m.zarr", "--prompts", path)
-    assert_one_line_error(code, err, str(path))
+    assert_one_line_error(code, err, said)
+    assert not (tmp_path / "m.zarr").exists()
 
 
 @pytest.mark.bad_input

@@ -210,7 +210,9 @@ def test_a_damaged_store_is_not_said_to_hold_stores(clip, tmp_path):
     _damaged(path, clip.truth)
     with pytest.raises(StoreError) as info:
         MaskStore.open(path)
-    assert "holds a store" not in assert_names(info, str(path), "damaged")
+    # said as damage ("damaged" alone is in the path: damaged.zarr)
+    said = f"{path}: a damaged store: its zarr.json is not valid JSON"
+    assert "holds a store" not in assert_names(info, said)
 
 
 def test_a_report_truth_that_is_no_store_is_said_on_the_page(clip, tmp_path):
