@@ -20,8 +20,11 @@ skips cleanly (``pytest.importorskip``) when it is not installed.
 ``mask_agreement(reference, candidate) -> dict``
     Worst case over masks of ``iou`` (masks thresholded at 0), ``same_sign`` fraction,
     ``max_abs`` logit difference, plus the logit ``scale`` and the smallest ``foreground``
-    fraction. ``agrees(stats)`` applies issue 5's tolerances (IoU >= 0.995, same sign >=
-    99.9 %) and max abs diff <= 1e-3 of the logit scale.
+    and ``background`` fractions. ``agrees(stats)`` applies issue 5's tolerances (IoU >=
+    0.995, same sign >= 99.9 %) and max abs diff <= 1e-3 of the logit scale.
+``carries_signal(stats)``
+    Whether the compared masks mean something: logits far from zero and no reference mask
+    empty or full (two empty masks have IoU 1, so ``agrees`` alone proves nothing of them).
 ``feature_agreement(reference, candidate) -> float``
     max |difference| / max |reference| (issue 5 asks <= 1e-4).
 ``reef_image(h=180, w=240, seed=0)``
@@ -203,6 +206,7 @@ def mask_agreement(reference, candidate) -> dict:
         "max_abs": float(diff.max()),
         "scale": float(ref.abs().max()),
         "foreground": float(a.flatten(1).double().mean(1).min()),
+        "background": float((~a).flatten(1).double().mean(1).min()),
     }
 
 
@@ -213,6 +217,11 @@ def agrees(stats: dict) -> bool:
         and stats["same_sign"] >= SAME_SIGN_MIN
         and stats["max_abs"] <= LOGIT_REL_TOL * max(stats["scale"], 1.0)
     )
+
+
+def carries_signal(stats: dict) -> bool:
+    """Logits beyond +-10 and every reference mask more than 0.5 % foreground and background."""
+    return stats["scale"] > 10 and stats["foreground"] > 0.005 and stats["background"] > 0.005
 
 
 def feature_agreement(reference: torch.Tensor, candidate: torch.Tensor) -> float:

@@ -148,7 +148,7 @@ def test_encode_image_matches_official(pair, images, features):
         feats, pos, sizes = _official_features(pair.official, images)
     _close(_as_map(feats[-1], sizes[-1]), features.features)
     _close(_as_map(pos[-1], sizes[-1]), features.pos, rel=1e-6)
-    for ref, size, ours in zip(feats[:-1], sizes[:-1], features.high_res):
+    for ref, size, ours in zip(feats[:-1], sizes[:-1], features.high_res, strict=True):
         _close(_as_map(ref, size), ours)
 
 

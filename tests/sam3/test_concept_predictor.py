@@ -65,6 +65,8 @@ def _oracle(hf, tokenizer, image, texts, exemplars=None, threshold=None):
 def _check(refs, results, size, n_queries=200):
     for ref, got in zip(refs, results, strict=True):
         assert 0 < len(got) < n_queries  # the threshold separates kept from dropped queries
+        # the masks carry signal (two empty or two full masks have IoU 1): none empty or full
+        assert all(0 < m.sum() < m.size for m in ref["masks"])
         assert oracle.instance_problems(ref, got, size) == []
         np.testing.assert_allclose(got.scores, ref["scores"], rtol=1e-4, atol=1e-6)
 

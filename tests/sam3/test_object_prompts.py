@@ -102,9 +102,10 @@ def test_several_boxes_are_several_objects(predictors):
     got = ours.predict(boxes=boxes)
     masks, _, _ = sam2.predict(box=boxes, multimask_output=False)
     np.testing.assert_array_equal(got.masks, masks[:, 0])
-    ys, xs = np.nonzero(got.masks[1])
-    if len(xs):
-        assert got.boxes[1].tolist() == [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
+    for k in range(2):
+        assert 0 < got.masks[k].sum() < got.masks[k].size  # not a trivial mask
+        ys, xs = np.nonzero(got.masks[k])
+        assert got.boxes[k].tolist() == [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
 
 
 def test_bad_object_prompts_say_what_is_wrong(predictors):

@@ -249,7 +249,7 @@ def test_transformers_layout_loads_strictly_and_matches_its_backbone(tmp_path):
     with torch.no_grad():
         ref = hf.detector_model.vision_encoder(pixel_values=images)
         got = ours.encode_image(images)
-    for r, g in zip(ref.fpn_hidden_states, got.fpn):
+    for r, g in zip(ref.fpn_hidden_states, got.fpn, strict=True):
         assert oracle.rel_error(r, g) <= oracle.REL_TOL
 
 

@@ -39,12 +39,14 @@ def test_backbone_and_pyramids_match_transformers(image_size):
     ref_trunk = ref.last_hidden_state.view(2, side, side, -1).permute(0, 3, 1, 2)
     assert oracle.rel_error(ref_trunk, trunk) <= oracle.REL_TOL
     assert len(got.fpn) == len(ref.fpn_hidden_states) == 4
-    for r, g in zip(ref.fpn_hidden_states, got.fpn):
+    for r, g in zip(ref.fpn_hidden_states, got.fpn, strict=True):
         assert oracle.rel_error(r, g) <= oracle.REL_TOL
-    for r, g in zip(ref.fpn_position_encoding, got.pos):
+    for r, g in zip(ref.fpn_position_encoding, got.pos, strict=True):
         assert oracle.rel_error(r, g) <= oracle.REL_TOL
-    ref2, _ = hf_neck2(ref_trunk)
-    for r, g in zip(ref2, got.tracker_fpn):
+    ref2, ref2_pos = hf_neck2(ref_trunk)
+    for r, g in zip(ref2, got.tracker_fpn, strict=True):
+        assert oracle.rel_error(r, g) <= oracle.REL_TOL
+    for r, g in zip(ref2_pos, got.tracker_pos, strict=True):
         assert oracle.rel_error(r, g) <= oracle.REL_TOL
 
 
