@@ -2,7 +2,9 @@
 ecoseg's own warnings left unsaid in one thread only (:func:`unsaid`), said only when a step
 goes on (:func:`held`), or kept for the caller to say (:func:`recorded`, with other libraries'
 warnings of the thread too; said by :func:`say`, and :func:`is_ours` tells which warnings
-ecoseg says in its own words)."""
+ecoseg says in its own words); every warning one thread shows handed to a callable instead
+(:func:`shown_to`: the one hook on Python's warnings, which napari's widgets keep theirs by
+too)."""
 
 from __future__ import annotations
 
@@ -13,14 +15,15 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["held", "is_ours", "recorded", "say", "unsaid", "warn"]
+__all__ = ["held", "is_ours", "recorded", "say", "shown_to", "unsaid", "warn"]
 
 #: this thread's categories left unsaid (:func:`unsaid`); ``keep``: where its ecoseg warnings
-#: go instead of being issued (:func:`held`, :func:`recorded`); ``others``: where its other
-#: warnings go once Python's filters let them through (:func:`recorded`)
+#: go instead of being issued (:func:`held`, :func:`recorded`); ``shown``: where every warning
+#: it shows goes once Python's filters let it through (:func:`shown_to`)
 _LOCAL = threading.local()
 _INSTALL = threading.Lock()
 #: Python's own ``warnings._showwarnmsg``, as found when :func:`_route` was put before it
+#: (:func:`shown_to`)
 _PYTHONS: list[Callable] = []
 
 #: the mark of another library's warning that ecoseg says for a task it ran (:func:`say`)
@@ -181,22 +184,60 @@ def recorded(
         if say_now is None:
             kept.append((message, category))
             return
-        outer = getattr(_LOCAL, "others", None)
-        _LOCAL.others = None
-        try:
-            with _kept(None):
-                say_now(message, category)
-        finally:
-            _LOCAL.others = outer
+        with shown_to(None), _kept(None):
+            say_now(message, category)
 
-    _install()
-    outer = getattr(_LOCAL, "others", None)
-    _LOCAL.others = keep
+    with (
+        shown_to(lambda msg: keep(str(msg.message), _sendable(msg.category))),
+        _kept(keep),  # (a held() within hands its warnings on to this list)
+    ):
+        yield kept
+
+
+@contextmanager
+def shown_to(keep: Callable[[warnings.WarningMessage], None] | None) -> Iterator[None]:
+    """Within: every warning this thread shows, once Python's filters let it through (ecoseg's,
+    numpy's, torch's), goes to ``keep`` instead of being shown; ``None``: shown as Python
+    would (within an outer block). Only this thread's: the others' go on as before, whatever
+    they or a napari worker set meanwhile (``warnings.catch_warnings`` changes the process's
+    settings, and puts back those it found when it ends).
+
+    One hook, put once before Python's own ``warnings._showwarnmsg``, hands each warning to
+    its thread's innermost block, or to Python. :func:`recorded` keeps a campaign's task's
+    warnings so; napari's widgets keep each worker's
+    (:func:`ecoseg.napari._warned.own_warnings`).
+
+    Parameters
+    ----------
+    keep : callable or None
+        Called with each ``warnings.WarningMessage`` the thread shows within.
+
+    Examples
+    --------
+    >>> import threading
+    >>> mine, theirs = [], []
+    >>> def other():
+    ...     with shown_to(theirs.append):
+    ...         warnings.warn("theirs")
+    >>> with shown_to(mine.append):
+    ...     warnings.warn("mine")
+    ...     thread = threading.Thread(target=other)
+    ...     thread.start(); thread.join()
+    >>> [str(w.message) for w in mine], [str(w.message) for w in theirs]
+    (['mine'], ['theirs'])
+    """
+    # ``warnings._showwarnmsg`` is what both of Python's ``warn`` call with a warning the
+    # filters let through; unlike ``showwarning``, no ``catch_warnings`` replaces it
+    with _INSTALL:
+        if not _PYTHONS:
+            _PYTHONS.append(warnings._showwarnmsg)
+            warnings._showwarnmsg = _route
+    outer = getattr(_LOCAL, "shown", None)
+    _LOCAL.shown = keep
     try:
-        with _kept(keep):  # (a held() within hands its warnings on to this list)
-            yield kept
+        yield
     finally:
-        _LOCAL.others = outer
+        _LOCAL.shown = outer
 
 
 def say(message: str, category: type[Warning]) -> None:
@@ -253,24 +294,13 @@ def _kept(keep: Callable[[str | Warning, type[Warning]], None] | None) -> Iterat
 
 
 def _route(msg: warnings.WarningMessage) -> None:
-    """Every thread's warning, once Python's filters let it through: kept by its own thread's
-    :func:`recorded`, or shown as Python would."""
-    keep = getattr(_LOCAL, "others", None)
+    """Every thread's warning, once Python's filters let it through: to its own thread's
+    :func:`shown_to`, or shown as Python would."""
+    keep = getattr(_LOCAL, "shown", None)
     if keep is None:
         _PYTHONS[0](msg)
     else:
-        keep(str(msg.message), _sendable(msg.category))
-
-
-def _install() -> None:
-    # ``warnings._showwarnmsg`` is what both of Python's ``warn`` call with a warning the
-    # filters let through; unlike ``showwarning``, no ``catch_warnings`` replaces it (napari's
-    # widgets put a hook of their own there too: ``ecoseg.napari._warned``; each hands the
-    # warnings it does not keep to the one it found)
-    with _INSTALL:
-        if not _PYTHONS:
-            _PYTHONS.append(warnings._showwarnmsg)
-            warnings._showwarnmsg = _route
+        keep(msg)
 
 
 def _sendable(category: type[Warning]) -> type[Warning]:

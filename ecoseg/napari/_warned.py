@@ -9,48 +9,24 @@ Review showed none; and the first to finish put back the settings it found, so t
 warnings went to the terminal, and the last left ``warnings.showwarning`` pointing at a
 finished worker.
 
-:func:`own_warnings` keeps the warnings of the calling thread only, in a list of its own: a
-thread-local list, filled by one hook that every thread's warnings go through (installed once,
-it hands those of every other thread on unchanged). Which warnings are shown at all stays
-Python's filters' decision, as before. :func:`kept` runs a worker's function so; the widget
-shows the warnings it kept (:func:`show`) on the Qt thread when the worker returns.
+:func:`own_warnings` keeps the warnings of the calling thread only, in a list of its own
+(:func:`ecoseg._warn.shown_to`: one hook that every thread's warnings go through hands each to
+its own thread's list, or on unchanged). Which warnings are shown at all stays Python's
+filters' decision, as before. :func:`kept` runs a worker's function so; the widget shows the
+warnings it kept (:func:`show`) on the Qt thread when the worker returns.
 """
 
 from __future__ import annotations
 
-import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ecoseg._warn import shown_to
+
 __all__ = ["Kept", "kept", "own_warnings", "show"]
-
-#: this thread's list of warnings kept (absent: the thread keeps none)
-_LOCAL = threading.local()
-_INSTALL = threading.Lock()
-#: Python's own ``warnings._showwarnmsg``, as found when the hook was installed
-_PYTHONS: list[Callable] = []
-
-
-def _route(msg: warnings.WarningMessage) -> None:
-    """Every thread's warning, once Python's filters let it through: kept by its own thread's
-    :func:`own_warnings`, or shown as Python would."""
-    log = getattr(_LOCAL, "log", None)
-    if log is None:
-        _PYTHONS[0](msg)
-    else:
-        log.append(msg)
-
-
-def _install() -> None:
-    # ``warnings._showwarnmsg`` is what both of Python's ``warn`` call with a warning the
-    # filters let through; unlike ``showwarning`` no ``catch_warnings`` replaces it
-    with _INSTALL:
-        if not _PYTHONS:
-            _PYTHONS.append(warnings._showwarnmsg)
-            warnings._showwarnmsg = _route
 
 
 @contextmanager
@@ -78,13 +54,9 @@ def own_warnings() -> Iterator[list[warnings.WarningMessage]]:
     >>> [str(w.message) for w in mine]
     ['mine']
     """
-    _install()
-    outer = getattr(_LOCAL, "log", None)
-    _LOCAL.log = log = []
-    try:
+    log: list[warnings.WarningMessage] = []
+    with shown_to(log.append):
         yield log
-    finally:
-        _LOCAL.log = outer
 
 
 @dataclass(frozen=True)
@@ -114,7 +86,7 @@ def kept(func: Callable, *args: Any, **kwargs: Any) -> Kept:
             result = func(*args, **kwargs)
     except BaseException:
         for msg in log:  # to whoever keeps this thread's warnings now, or Python
-            _route(msg)
+            warnings._showwarnmsg(msg)
         raise
     return Kept(result, tuple(log))
 

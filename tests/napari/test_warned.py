@@ -51,6 +51,23 @@ def test_two_threads_keep_only_their_own_warnings():
     assert [_text(w) for w in here] == ["the main thread's"]
 
 
+def test_the_innermost_keeper_of_a_thread_keeps_its_warning():
+    """A widget worker's ``own_warnings`` and a campaign task's ``recorded`` had a hook each on
+    Python's warnings, one put before the other: whichever was put last took the thread's
+    warnings, however the two were nested. One hook now: the block within keeps them."""
+    from ecoseg._warn import recorded
+    from ecoseg.napari._warned import own_warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        with own_warnings() as outer_log, recorded() as inner_kept:
+            warnings.warn("within recorded", RuntimeWarning, stacklevel=1)
+        with recorded() as outer_kept, own_warnings() as inner_log:
+            warnings.warn("within own_warnings", RuntimeWarning, stacklevel=1)
+    assert inner_kept == [("within recorded", RuntimeWarning)] and outer_log == []
+    assert [_text(w) for w in inner_log] == ["within own_warnings"] and outer_kept == []
+
+
 def test_a_review_edit_and_measure_at_once_each_show_their_own_warning(
     make_napari_viewer, tmp_path, monkeypatch, qtbot
 ):
