@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ecoseg._checks import did_you_mean
 from ecoseg._device import check_device_name
 from ecoseg._paths import (
     check_out_parent,
@@ -97,8 +98,25 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         command = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
-        reason = one_line(message)
+        reason = one_line(_with_suggestion(message))
         self.exit(2, f"ecoseg: error: {command}{reason} (see `{self.prog} --help`)\n")
+
+
+def _with_suggestion(message: str) -> str:
+    """argparse's ``invalid choice: 'X' (choose from ...)`` with the closest choice first
+    (``ecoseg mesure`` and ``--engine clasical`` were told only the whole list).
+
+    Examples
+    --------
+    >>> _with_suggestion("argument command: invalid choice: 'mesure' (choose from 'measure')")
+    "argument command: invalid choice: 'mesure' (did you mean 'measure'?) (choose from 'measure')"
+    """
+    found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+    if found is None:
+        return message
+    close = did_you_mean(found.group(1), re.findall(r"'([^']*)'", found.group(2)))
+    cut = found.end(1) + 1  # after the quote closing X
+    return message[:cut] + close + message[cut:]
 
 
 def engine_params(value: str | None, flag: str = "--params") -> dict[str, Any] | None:

@@ -103,8 +103,13 @@ def _run_segment(args) -> int:
         raise ConfigError("--detect-every needs --concepts and a video file")
     if threshold is not None:
         raise ConfigError("--score-threshold needs --concepts")
-    if (args.discovery is not None or args.key_interval is not None) and not args.auto:
-        raise ConfigError("--discovery and --key-interval need --auto")
+    given = [
+        flag
+        for flag, value in (("--discovery", args.discovery), ("--key-interval", args.key_interval))
+        if value is not None
+    ]
+    if given and not args.auto:  # the options given, not both (one named what nobody typed)
+        raise ConfigError(f"{' and '.join(given)} need{'s' * (len(given) == 1)} --auto")
     options["params"] = _segment_params(args, options["params"])
     import warnings
 

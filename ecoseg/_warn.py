@@ -14,6 +14,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 __all__ = ["held", "is_ours", "recorded", "say", "shown_to", "unsaid", "warn"]
 
@@ -109,12 +110,8 @@ def unsaid(*categories: type[Warning]) -> Iterator[None]:
     >>> [str(w.message) for w in caught]
     ['said']
     """
-    outer = getattr(_LOCAL, "unsaid", ())
-    _LOCAL.unsaid = outer + categories
-    try:
+    with _this_thread("unsaid", getattr(_LOCAL, "unsaid", ()) + categories):
         yield
-    finally:
-        _LOCAL.unsaid = outer
 
 
 @contextmanager
@@ -232,12 +229,8 @@ def shown_to(keep: Callable[[warnings.WarningMessage], None] | None) -> Iterator
         if not _PYTHONS:
             _PYTHONS.append(warnings._showwarnmsg)
             warnings._showwarnmsg = _route
-    outer = getattr(_LOCAL, "shown", None)
-    _LOCAL.shown = keep
-    try:
+    with _this_thread("shown", keep):
         yield
-    finally:
-        _LOCAL.shown = outer
 
 
 def say(message: str, category: type[Warning]) -> None:
@@ -285,12 +278,22 @@ def _ecoseg_category(category: type[Warning]) -> bool:
 @contextmanager
 def _kept(keep: Callable[[str | Warning, type[Warning]], None] | None) -> Iterator[None]:
     """Within: this thread's ecoseg warnings go to ``keep`` (``None``: issued)."""
-    outer = getattr(_LOCAL, "keep", None)
-    _LOCAL.keep = keep
+    with _this_thread("keep", keep):
+        yield
+
+
+@contextmanager
+def _this_thread(name: str, value: Any) -> Iterator[None]:
+    """Within: this thread's setting ``name`` is ``value``; the one it had, after."""
+    outer = getattr(_LOCAL, name, None)
+    setattr(_LOCAL, name, value)
     try:
         yield
     finally:
-        _LOCAL.keep = outer
+        if outer is None:
+            delattr(_LOCAL, name)
+        else:
+            setattr(_LOCAL, name, outer)
 
 
 def _route(msg: warnings.WarningMessage) -> None:

@@ -210,7 +210,13 @@ def test_bad_size_is_usage_error():
         (("segment", "v.mp4", "-o", "m.zarr", "--device", "tpu"), "unknown device 'tpu'"),
         (("segment", "v.mp4"), "required: -o/--out"),
         (("export", "m.zarr", "-o", "x", "--format", "yolo"), "invalid choice: 'yolo'"),
-        (("nope",), "invalid choice: 'nope'"),
+        (("nope",), "invalid choice: 'nope' (choose from"),
+        # a near miss is named first (argparse gave only the whole list)
+        (("mesure", "m.zarr"), "invalid choice: 'mesure' (did you mean 'measure'?) (choose"),
+        (
+            ("segment", "v.mp4", "-o", "m.zarr", "--engine", "clasical"),
+            "--engine: invalid choice: 'clasical' (did you mean 'classical'?)",
+        ),
         (("classify", "m.zarr", "--model", "x.json", "--queue", "-5"), "--queue must be 0 or more"),
         (
             ("segment", "v.mp4", "-o", "m.zarr", "--auto", "--checkpoint", "w.pt"),
