@@ -17,7 +17,17 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["case_clashes", "class_key", "clean_class_name", "new_spelling", "one_spelling"]
+from ecoseg._checks import few_items
+
+__all__ = [
+    "case_clashes",
+    "class_key",
+    "clean_class_name",
+    "new_spelling",
+    "one_spelling",
+    "set_class_words",
+    "track_list",
+]
 
 _SPACE = re.compile(r"\s+")
 
@@ -113,3 +123,44 @@ def new_spelling(
     key = class_key(name)
     others = sorted((before if after is None else {clean_class_name(n) for n in after}) - {name})
     return next((n for n in others if class_key(n) == key), None)
+
+
+def set_class_words(store: Any = "STORE", track: Any = "ID", name: str = "NAME") -> str:
+    """How a person names a track's species, for the CLI and for Python alike (a message
+    does not know who called): the words the refusals and warnings about names end with.
+    ``track`` a list of ids names each of them.
+
+    Examples
+    --------
+    >>> set_class_words()
+    "ecoseg edit STORE --set-class ID=NAME (in Python ecoseg.Review('STORE').set_class(ID, 'NAME'))"
+    >>> print(set_class_words("a.zarr", 3, "goby"))
+    ecoseg edit a.zarr --set-class 3=goby (in Python ecoseg.Review('a.zarr').set_class(3, 'goby'))
+    >>> print(set_class_words("a.zarr", [1, 3], "goby"))
+    ecoseg edit a.zarr --set-class 1=goby --set-class 3=goby (in Python for t in (1, 3): \
+ecoseg.Review('a.zarr').set_class(t, 'goby'))
+    """
+    review = f"ecoseg.Review({str(store)!r})"
+    if isinstance(track, (list, tuple)):
+        options = " ".join(f"--set-class {t}={name}" for t in track)
+        python = f"for t in {tuple(track)}: {review}.set_class(t, {name!r})"
+    else:
+        options, python = f"--set-class {track}={name}", f"{review}.set_class({track}, {name!r})"
+    return f"ecoseg edit {store} {options} (in Python {python})"
+
+
+def track_list(ids: Iterable[int], limit: int = 8) -> str:
+    """Track ids for a message: ``track 3``, ``tracks 1, 3``, or the first ``limit`` and how
+    many in all (a survey's name can be on dozens of tracks).
+
+    Examples
+    --------
+    >>> track_list([3]), track_list([1, 3])
+    ('track 3', 'tracks 1, 3')
+    >>> track_list(range(1, 23), limit=3)
+    'tracks 1, 2, 3, ... (22 in all)'
+    """
+    ids = [int(i) for i in ids]
+    listed = few_items(ids, limit).replace("[", "").replace("]", "")
+    listed = listed.replace(f"... ({len(ids)})", f"... ({len(ids)} in all)")
+    return f"track{'s' * (len(ids) > 1)} {listed}"

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ecoseg._class_names import set_class_words
 from ecoseg._warn import warn
 from ecoseg.errors import ClassNameWarning
 from ecoseg.provenance import case_clashes, class_key, clean_class_name
@@ -343,6 +344,6 @@ def warn_case_clashes(store, names=None) -> None:
         warn(
             f"{store.path}: class names {listed} differ only in letter case and are counted "
             f"as {len(group)} species; if they are one, name its tracks alike "
-            f"(ecoseg edit {store.path} --set-class ID=NAME)",
+            f"({set_class_words(store.path)})",
             ClassNameWarning,
         )

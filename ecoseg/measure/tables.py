@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ecoseg._checks import check_path_arg
+from ecoseg._class_names import set_class_words
 from ecoseg._hashing import sha256_file
 from ecoseg._warn import warn
 from ecoseg.errors import ClassNameWarning, ConfigError
@@ -708,6 +709,6 @@ def _warn_case_clashes(maxn: pd.DataFrame) -> None:
         warn(
             f"class names {' and '.join(where)} differ only in letter case and are counted as "
             f"{len(group)} species in the combined tables; if they are one, name their tracks "
-            "alike (ecoseg edit STORE --set-class ID=NAME)",
+            f"alike ({set_class_words()})",
             ClassNameWarning,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ecoseg._class_names import set_class_words
 from ecoseg._warn import warn
 from ecoseg.measure.regions import class_source_of
 from ecoseg.species.features import TrackFeatures
@@ -81,8 +82,7 @@ def warn_few(labels: list[str], stores: list) -> None:
     warn(
         f"{', '.join(str(s) for s in stores)}: species with fewer than {FEW_TRACKS} reviewed "
         f"tracks ({listed}): the model names them, but its probabilities overstate what it "
-        "learnt from so few; review more tracks of each: ecoseg edit STORE --set-class ID=NAME "
-        "(in Python ecoseg.Review('STORE').set_class(ID, 'NAME'))",
+        f"learnt from so few; review more tracks of each: {set_class_words()}",
         SpeciesModelWarning,
     )
 

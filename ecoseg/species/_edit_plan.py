@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ecoseg._class_names import clean_class_name, new_spelling
+from ecoseg._class_names import clean_class_name, new_spelling, track_list
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError
 from ecoseg.species._edit_log import read_meta, standing_edits, utc_now
@@ -306,7 +306,7 @@ def _check_spellings(
         if there is None:
             continue
         tracks = [int(o["id"]) for o in after if clean_class_name(o.get("class")) == there]
-        listed = f"track{'s' * (len(tracks) > 1)} {', '.join(map(str, tracks))}"
+        listed = track_list(tracks)
         where = words(edit) if len(edits) == 1 else f"edit {k} of {len(edits)} ({words(edit)})"
         raise ConfigError(
             f"{store.path}: {where}: class {edit.cls!r} differs only in case from {there!r} "

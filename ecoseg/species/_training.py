@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ecoseg._class_names import new_spelling
+from ecoseg._class_names import new_spelling, set_class_words, track_list
 from ecoseg._paths import check_distinct_stores
 from ecoseg.errors import ConfigError
 from ecoseg.species._classify_warnings import warn_few
@@ -117,12 +117,12 @@ def _check_spellings(feats: TrackFeatures, labels: list[str], named_in: dict[str
         ids = [
             int(i) for i, r, c in zip(feats.ids, feats.reviewed, feats.classes) if r and c == name
         ]
-        tracks = f"track{'s' * (len(ids) > 1)} {', '.join(map(str, ids))}"
-        respell = " ".join(f"--set-class {i}={there}" for i in ids)
+        few = ids[0] if len(ids) == 1 else ids if len(ids) <= 8 else "ID"  # ID: each of many
+        respell = set_class_words(feats.store, few, there)
         raise ConfigError(
-            f"{feats.store}: reviewed {tracks} named {name!r}, which differs only in case from "
-            f"{there!r} (reviewed in {named_in[there]}): the model would learn one species as "
-            f"two; use {there!r} (ecoseg edit {feats.store} {respell})"
+            f"{feats.store}: reviewed {track_list(ids)} named {name!r}, which differs only in "
+            f"case from {there!r} (reviewed in {named_in[there]}): the model would learn one "
+            f"species as two; use {there!r}{' for each' * (few == 'ID')}: {respell}"
         )
 
 

@@ -38,6 +38,7 @@ import numpy as np
 
 from ecoseg._bundled import PREFIX, bundled_file, bundled_name, local_path
 from ecoseg._checks import few_items
+from ecoseg._class_names import set_class_words
 from ecoseg._paths import check_out_suffix, check_overwrite, read_file_bytes
 from ecoseg.errors import ConfigError, EcosegError
 
@@ -354,7 +355,7 @@ class SpeciesModel:
             found = ", ".join(sorted(set(y.tolist()))) or "none"
             raise ConfigError(
                 f"training needs reviewed tracks of at least two species (found: {found}); "
-                "review more tracks (ecoseg edit STORE --set-class ID=NAME)"
+                f"review more tracks ({set_class_words()})"
             )
         median = np.zeros(X.shape[1])  # all-NaN columns: 0, without np.nanmedian's warning
         seen = ~np.isnan(X).all(axis=0)  # (a warnings filter would be every thread's)

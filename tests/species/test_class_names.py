@@ -120,8 +120,13 @@ def test_names_differing_in_case_in_an_older_store_are_counted_apart_with_a_warn
     path = tmp_path / "m.zarr"
     tracker_store(path)
     respelt(path, {1: "parrotfish", 2: "Parrotfish"})  # before ecoseg refused it
-    with pytest.warns(ClassNameWarning, match="differ only in letter case"):
+    with pytest.warns(ClassNameWarning, match="differ only in letter case") as caught:
         assert maxn(path) == {"parrotfish": 1, "Parrotfish": 1, "unknown": 1}
+    # the way to name them alike, for the CLI and Python alike (it named the CLI only)
+    assert str(caught[0].message).endswith(
+        f"name its tracks alike (ecoseg edit {path} --set-class ID=NAME (in Python "
+        f"ecoseg.Review({str(path)!r}).set_class(ID, 'NAME')))"
+    )
     assert main(["measure", str(path), "-o", str(tmp_path / "t")]) == 0
     err = capsys.readouterr().err
     warning = [line for line in err.splitlines() if "letter case" in line]
@@ -134,6 +139,37 @@ def test_names_differing_in_case_in_an_older_store_are_counted_apart_with_a_warn
         warnings.simplefilter("error", ClassNameWarning)
         Review(path).set_class(2, "parrotfish")
         assert maxn(path) == {"parrotfish": 3}  # all three on frames 6-7
+
+
+def test_a_case_clash_on_many_tracks_names_the_first_few():
+    """The refusals listed every track of the spelling there (22 on a survey), twice."""
+    from types import SimpleNamespace
+
+    from ecoseg.species._edit_plan import _check_spellings as check_edit
+    from ecoseg.species._training import _check_spellings as check_training
+
+    store = SimpleNamespace(path="ruv.zarr")
+    before = [{"id": i, "class": "wrasse"} for i in range(1, 23)] + [{"id": 23, "class": None}]
+    after = before[:-1] + [{"id": 23, "class": "Wrasse"}]
+    edit = Edit("set_class", (23,), cls="Wrasse")
+    with pytest.raises(ConfigError) as caught:
+        check_edit(store, [edit], before, after, lambda e: "--set-class 23=Wrasse")
+    listed = "tracks 1, 2, 3, 4, 5, 6, 7, 8, ... (22 in all)"
+    assert str(caught.value) == (
+        "ruv.zarr: --set-class 23=Wrasse: class 'Wrasse' differs only in case from 'wrasse' "
+        f"already in the store ({listed}); use 'wrasse', or name {listed} 'Wrasse' too in the "
+        "same command; nothing was changed"
+    )
+    ids = list(range(1, 23))
+    feats = SimpleNamespace(store="b.zarr", ids=ids, reviewed=[True] * 22, classes=["Red"] * 22)
+    with pytest.raises(ConfigError) as caught:
+        check_training(feats, ["Red"] * 22, {"red": "a.zarr"})
+    assert str(caught.value) == (
+        f"b.zarr: reviewed {listed} named 'Red', which differs only in case from 'red' "
+        "(reviewed in a.zarr): the model would learn one species as two; use 'red' for each: "
+        "ecoseg edit b.zarr --set-class ID=red (in Python "
+        "ecoseg.Review('b.zarr').set_class(ID, 'red'))"
+    )
 
 
 def test_unchecked_set_class_makes_an_old_name_differing_in_case_as_it_was(tmp_path, capsys):

@@ -155,10 +155,11 @@ def test_training_on_names_differing_only_in_case_is_refused(tmp_path, capsys):
         train_model(stores, videos=imgs)
     assert str(caught.value) == (
         f"{stores[1]}: reviewed tracks 1, 3 named 'Red', which differs only in case from 'red' "
-        f"(reviewed in {stores[0]}): the model would learn one species as two; use 'red' "
-        f"(ecoseg edit {stores[1]} --set-class 1=red --set-class 3=red)"
+        f"(reviewed in {stores[0]}): the model would learn one species as two; use 'red': "
+        f"ecoseg edit {stores[1]} --set-class 1=red --set-class 3=red (in Python for t in "
+        f"(1, 3): ecoseg.Review({str(stores[1])!r}).set_class(t, 'red'))"
     )
-    respell = str(caught.value).split("(ecoseg edit ")[1].rstrip(")").split()
+    respell = str(caught.value).split(": ecoseg edit ")[1].split(" (in Python")[0].split()
     assert main(["edit", *respell]) == 0  # the command it names is the way
     assert train_model(stores, videos=imgs).classes == ("blue", "red")
 

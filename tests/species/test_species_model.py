@@ -148,8 +148,13 @@ def test_features_of_another_kind_are_refused():
 def test_one_species_is_not_enough():
     from ecoseg.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="at least two species"):
+    with pytest.raises(ConfigError, match="at least two species") as caught:
         SpeciesModel.fit(np.zeros((3, 1)), ["a"] * 3, feature_names=["x"])
+    # the way to review more, for the CLI and Python alike (it named the CLI only)
+    assert str(caught.value).endswith(
+        "review more tracks (ecoseg edit STORE --set-class ID=NAME (in Python "
+        "ecoseg.Review('STORE').set_class(ID, 'NAME')))"
+    )
 
 
 def test_saving_never_replaces_a_file_silently(tmp_path):
