@@ -305,9 +305,15 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     ecoseg.errors.ConfigError: concepts (--concepts) need a SAM 3 model (--model sam3), not \
 'sam2.1-tiny'
     """
-    from ecoseg.engine import DEFAULT_MODEL, check_concept_run, check_model_checkpoint
+    from ecoseg.engine import (
+        DEFAULT_MODEL,
+        check_concept_run,
+        check_model_checkpoint,
+        check_weights_source,
+    )
 
     checkpoint = args.checkpoint
+    check_weights_source(checkpoint, not args.random_weights)
     model = args.model or ("sam3" if args.concepts is not None else None)
     if args.concepts is not None:
         check_concept_run(model)  # the library's words (engine and --auto: checked later)
@@ -350,8 +356,9 @@ def check_network_options(args: argparse.Namespace, has_prompts: bool) -> None:
     Traceback (most recent call last):
     ecoseg.errors.ConfigError: --model is for the sam2 engine's network, but without prompts or --auto this run uses the classical motion tracker, which has none: give prompts or --auto (or --engine sam2), or drop --model
     """  # noqa: E501
-    from ecoseg.engine import check_network_settings
+    from ecoseg.engine import check_network_settings, check_weights_source
 
+    check_weights_source(args.checkpoint, not args.random_weights)
     if args.concepts is not None or (args.model or "").startswith("sam3"):
         return  # concept tracking: SAM 3 (engine.check_concept_run)
     check_network_settings(

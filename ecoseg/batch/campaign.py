@@ -229,6 +229,9 @@ def batch(
         raise ConfigError(f"retries (--retries) must be a whole number >= 0, got {retries!r}")
     device = device_name(device)  # "CPU" as "cpu", as segment() takes it (an unknown one refused)
     check_cancel_here(cancel, scheduler, "batch")
+    from ecoseg.engine import check_weights_source
+
+    check_weights_source(checkpoint, pretrained)
     out = os.fspath(out)
     check_out_folder(out)
     check_own_tables(out, [SUMMARY_FILE])

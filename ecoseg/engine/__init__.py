@@ -27,6 +27,7 @@ from ecoseg.engine.checks import (
     check_network_settings,
     check_new_store,
     check_params,
+    check_weights_source,
     choose_engine,
     params_dict,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "check_image_size",
     "check_model_checkpoint",
     "check_params",
+    "check_weights_source",
     "choose_engine",
     "params_dict",
     "FrameResult",

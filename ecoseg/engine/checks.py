@@ -33,6 +33,7 @@ __all__ = [
     "check_network_settings",
     "check_new_store",
     "check_params",
+    "check_weights_source",
     "choose_engine",
     "concept_request",
     "params_dict",
@@ -299,6 +300,31 @@ def check_network_settings(
         f"{what}, but without prompts or --auto this run uses the classical motion tracker, "
         f"which has none: give prompts or --auto (or --engine sam2), or drop {flags}"
     )
+
+
+def check_weights_source(checkpoint: Any, pretrained: bool) -> None:
+    """Refuse a checkpoint file together with random weights: the network's weights come from
+    one of them (``--checkpoint F --random-weights`` loaded F and said nothing of the other).
+
+    Raises
+    ------
+    ConfigError
+        One line naming both settings by keyword and command-line option.
+
+    Examples
+    --------
+    >>> check_weights_source("sam2.pt", pretrained=True)
+    >>> check_weights_source(None, pretrained=False)
+    >>> check_weights_source("sam2.pt", pretrained=False)
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: checkpoint=PATH (--checkpoint) loads the network's weights from \
+a file and pretrained=False (--random-weights) builds it with random ones: give one of them
+    """
+    if checkpoint is not None and not pretrained:
+        raise ConfigError(
+            "checkpoint=PATH (--checkpoint) loads the network's weights from a file and "
+            "pretrained=False (--random-weights) builds it with random ones: give one of them"
+        )
 
 
 def check_model_checkpoint(

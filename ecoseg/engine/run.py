@@ -24,6 +24,7 @@ from ecoseg.engine.checks import (
     check_network_settings,
     check_new_store,
     check_params,
+    check_weights_source,
     choose_engine,
     concept_request,
     params_dict,
@@ -139,7 +140,8 @@ def segment(
     checkpoint : str or Path, optional
         Checkpoint file; default the weights cache.
     pretrained : bool
-        ``False`` builds the network with random weights (tests, benchmarks).
+        ``False`` builds the network with random weights (tests, benchmarks); with a
+        ``checkpoint`` it is refused (:class:`ConfigError`): the weights come from one of them.
 
         A ``model``, ``checkpoint`` or ``pretrained=False`` for a run that uses the classical
         motion tracker (no prompts and no ``auto``) raises :class:`ConfigError`
@@ -255,6 +257,7 @@ def segment(
             "resume=True (--resume) continues the store's run and overwrite=True (--overwrite) "
             "replaces the store: give one of them"
         )
+    check_weights_source(checkpoint, pretrained)
     if not (progress is None or isinstance(progress, bool) or callable(progress)):
         # "no" was taken as true: a bar
         raise TypeError(

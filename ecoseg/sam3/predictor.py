@@ -57,8 +57,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ecoseg._prompt_concepts import Concept
 from ecoseg._prompt_values import (
     check_box,
+    check_concept_names,
     check_concept_text,
     click_labels,
     exemplar_label,
@@ -327,9 +329,10 @@ class ConceptPredictor:
         Raises
         ------
         PromptError
-            No concept given, malformed exemplars, points or boxes, an exemplar box outside
-            the image (naming the box and the image size), exemplars with several concepts,
-            or points/boxes together with concepts.
+            No concept given, a concept twice or two alike but for case or spacing
+            (``["Fish", "fish"]``: a prompt file's rule), malformed exemplars, points or
+            boxes, an exemplar box outside the image (naming the box and the image size),
+            exemplars with several concepts, or points/boxes together with concepts.
         """
         if image is not None:
             self.set_image(image)
@@ -352,6 +355,8 @@ class ConceptPredictor:
                 where = "text" if single else f"text[{i}]"
                 raise PromptError(f"{where} must be a concept name (non-blank text), got {t!r}")
             check_concept_text(t, "text" if single else f"text[{i}]")
+        # a prompt file's rule: no name twice, nor two alike but for case or spacing
+        check_concept_names([Concept(t) for t in texts])
         if not texts:
             if exemplars is None:
                 raise PromptError("give a concept: text=..., exemplars=... or both")

@@ -252,6 +252,37 @@ def test_the_library_refuses_network_settings_for_the_motion_tracker(
     assert ecoseg.open_masks(out).attrs["provenance"]["engine"] == "classical"
 
 
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    "extra",
+    [["--prompts", "PROMPTS"], ["--auto"], ["--concepts", "coral", "--model", "sam3-reduced"]],
+    ids=["prompts", "auto", "concepts"],
+)
+def test_a_checkpoint_and_random_weights_together_are_refused(
+    extra, clip, good_prompts, tmp_path, cli
+):
+    """``--checkpoint F --random-weights`` loaded F and ignored --random-weights without a
+    word; now both are named before any work, by the CLI, ``segment()`` and ``batch()``."""
+    from ecoseg.batch import batch
+    from ecoseg.errors import ConfigError
+
+    checkpoint = tmp_path / "w.pt"
+    checkpoint.write_bytes(b"weights")
+    extra = [str(good_prompts) if a == "PROMPTS" else a for a in extra]
+    out = tmp_path / "out.zarr"
+    args = ("--checkpoint", checkpoint, "--random-weights", "--device", "cpu", *extra)
+    code, _, err = cli("segment", clip.video, "-o", out, *args)
+    line = assert_one_line_error(code, err, "--checkpoint", "--random-weights", "give one")
+    code, _, err = cli("batch", clip.video, "-o", tmp_path / "batch", *args)
+    assert assert_one_line_error(code, err) == line
+    both = {"checkpoint": str(checkpoint), "pretrained": False}
+    with pytest.raises(ConfigError, match=r"checkpoint=PATH .* pretrained=False .* give one"):
+        ecoseg.segment(clip.video, out=out, progress=False, auto=True, **both)
+    with pytest.raises(ConfigError, match=r"checkpoint=PATH .* pretrained=False .* give one"):
+        batch([clip.video], tmp_path / "batch", progress=False, auto=True, **both)
+    assert not out.exists() and not (tmp_path / "batch").exists()
+
+
 def test_score_threshold_reaches_concept_tracking(clip, tmp_path, cli):
     """On a video, --score-threshold was silently dropped (the store said 0.5)."""
     from ecoseg.store import MaskStore

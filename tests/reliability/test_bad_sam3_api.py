@@ -181,6 +181,23 @@ def test_a_text_that_is_no_concept_names_the_culprit(predictor, text, culprit):
     assert_names(exc, culprit)
 
 
+@pytest.mark.parametrize(
+    "text, culprit",
+    [
+        (["Fish", "fish"], "concepts 'Fish' and 'fish' differ only in case or spacing"),
+        (["sea urchin", "sea  urchin"], "concept 'sea urchin' is given twice"),
+        (["fish", "fish"], "concept 'fish' is given twice"),
+    ],
+    ids=["case", "spacing", "twice"],
+)
+def test_concept_names_alike_are_refused_as_in_a_prompt_file(predictor, text, culprit):
+    """A prompt file refuses them (``check_concept_names``); ``predict`` answered both, two
+    classes of one species."""
+    with pytest.raises(PromptError) as exc:
+        predictor.predict(text=text)
+    assert_names(exc, culprit)
+
+
 @pytest.mark.parametrize("image", ["reef/photo.jpg", b"photo.jpg"], ids=["str", "bytes"])
 def test_a_photo_path_given_as_the_image_is_named(predictor, image):
     """It said ``got shape () dtype <U14``: a user reading the photo first had no hint."""
