@@ -358,17 +358,18 @@ def check_network_options(args: argparse.Namespace, has_prompts: bool) -> None:
     """  # noqa: E501
     from ecoseg.engine import check_network_settings, check_weights_source
 
+    if args.concepts is None and not (args.model or "").startswith("sam3"):
+        # (concept tracking, SAM 3, is checked by engine.check_concept_run); a run with no
+        # network is said as such first, then a checkpoint given with random weights
+        check_network_settings(
+            args.engine,
+            has_prompts,
+            args.auto,
+            model=args.model,
+            checkpoint=args.checkpoint,
+            pretrained=not args.random_weights,
+        )
     check_weights_source(args.checkpoint, not args.random_weights)
-    if args.concepts is not None or (args.model or "").startswith("sam3"):
-        return  # concept tracking: SAM 3 (engine.check_concept_run)
-    check_network_settings(
-        args.engine,
-        has_prompts,
-        args.auto,
-        model=args.model,
-        checkpoint=args.checkpoint,
-        pretrained=not args.random_weights,
-    )
 
 
 def check_out_file(
