@@ -48,6 +48,14 @@ def classes(path) -> dict[int, tuple]:
     }
 
 
+def narrower_said(path, model, img) -> list[str]:
+    """The NarrowerModelWarning lines classifying the store ``path`` with ``model`` says (at
+    least one: ``pytest.warns``)."""
+    with pytest.warns(NarrowerModelWarning) as caught:
+        classify(path, model=model, videos=[img], threshold=0.0)
+    return [str(w.message) for w in caught if w.category is NarrowerModelWarning]
+
+
 def first_classified(tmp_path, wide):
     """A store classified by ``wide``: tracks 1 and 3 (red squares) both surgeonfish."""
     path = tmp_path / "m.zarr"
@@ -122,9 +130,7 @@ def test_several_lost_names_are_counted_each(tmp_path, models):
         "surgeonfish",
         "blue",
     ]
-    with pytest.warns(NarrowerModelWarning) as caught:
-        classify(path, model=narrow, videos=[img], threshold=0.0)
-    assert [str(w.message) for w in caught if w.category is NarrowerModelWarning] == [
+    assert narrower_said(path, narrow, img) == [
         f"{path}: 3 tracks lose the names 'surgeonfish' (2), 'tang' (1) an earlier "
         "classification gave them, species the model does not know (it names blue, red); "
         f"ecoseg edit {path} --undo (in Python ecoseg.Review({str(path)!r}).undo()) gives them "
@@ -154,9 +160,7 @@ def test_names_discoverys_colour_rules_gave_are_lost_as_a_classifications(tmp_pa
     named_by_rules(path, {1: "sea_star", 2: "blue", 3: "sea_star"})
     assert [class_source_of(o) for o in MaskStore.open(path).objects] == ["rule"] * 3 + ["unknown"]
     before = classes(path)
-    with pytest.warns(NarrowerModelWarning) as caught:
-        classify(path, model=narrow, videos=[img], threshold=0.0)
-    assert [str(w.message) for w in caught if w.category is NarrowerModelWarning] == [
+    assert narrower_said(path, narrow, img) == [
         f"{path}: 2 tracks lose the name 'sea_star' discovery's colour rules gave them, a "
         "species the model does not know (it names blue, red); ecoseg edit "
         f"{path} --undo (in Python ecoseg.Review({str(path)!r}).undo()) gives them back"
@@ -170,9 +174,7 @@ def test_names_discoverys_colour_rules_gave_are_lost_as_a_classifications(tmp_pa
         warnings.simplefilter("ignore", NarrowerModelWarning)
         classify(path2, model=wide, videos=[img2], threshold=0.0)  # 1, 3 surgeonfish
     named_by_rules(path2, {2: "sea_star"})
-    with pytest.warns(NarrowerModelWarning) as caught:
-        classify(path2, model=narrow, videos=[img2], threshold=0.0)
-    said = [str(w.message) for w in caught if w.category is NarrowerModelWarning]
+    said = narrower_said(path2, narrow, img2)
     assert said[0].startswith(
         f"{path2}: 3 tracks lose the names 'surgeonfish' (2) an earlier classification and "
         "'sea_star' (1) discovery's colour rules gave them, species the model does not know"
