@@ -25,7 +25,14 @@ from ecoseg.species.edits import (
     touched_frames,
 )
 
-__all__ = ["UnchangedEditWarning", "command_of", "gone_before", "plan_edits", "undo_targets"]
+__all__ = [
+    "UnchangedEditWarning",
+    "check_edit_spellings",
+    "command_of",
+    "gone_before",
+    "plan_edits",
+    "undo_targets",
+]
 
 
 class UnchangedEditWarning(UserWarning):
@@ -283,14 +290,14 @@ def plan_edits(
             raise ConfigError(f"{store.path}: {where}: {exc}; nothing was changed") from None
         add(edit, entry, frames, new_objects, new_present)
         planned.append(edit)
-    _check_spellings(store, edits, meta["objects"], objects, words)
+    check_edit_spellings(store, edits, meta["objects"], objects, words)
     if unchanged:
         said = "; ".join(unchanged)
         warn(f"{store.path}: {said}; not written nor logged again", UnchangedEditWarning)
     return steps
 
 
-def _check_spellings(
+def check_edit_spellings(
     store, edits: Sequence[Edit], before: Sequence[dict], after: Sequence[dict], words: EditWords
 ) -> None:
     """Refuse a command whose ``set_class`` gives a name that differs only in letter case

@@ -28,6 +28,7 @@ from ecoseg.species.model import SpeciesModel, scale_ratio
 
 __all__ = [
     "as_list",
+    "check_training_spellings",
     "frame_size",
     "store_sha256",
     "train_model",
@@ -104,7 +105,9 @@ def training_rows(feats: TrackFeatures) -> tuple[np.ndarray, list[str]]:
     return feats.values[keep], [c for c, k in zip(feats.classes, keep) if k]
 
 
-def _check_spellings(feats: TrackFeatures, labels: list[str], named_in: dict[str, str]) -> None:
+def check_training_spellings(
+    feats: TrackFeatures, labels: list[str], named_in: dict[str, str]
+) -> None:
     """Refuse the reviewed tracks of ``feats`` (named ``labels``) where a name differs only in
     letter case from one a training track before them has (``named_in``: each name, the
     store that named it first; this store's names are added): the model would learn one
@@ -191,7 +194,7 @@ def train_model_for(
         names = feats.names
         units.add(feats.units)
         rows, labels = training_rows(feats)
-        _check_spellings(feats, labels, named_in)
+        check_training_spellings(feats, labels, named_in)
         X.append(rows)
         y += labels
         training.append(

@@ -441,11 +441,10 @@ def test_combine_tables_letting_go_of_the_tables_stacks_the_same(tmp_path):
 
 def test_a_combined_case_clash_says_how_to_name_tracks_alike_in_python_too():
     """The combined tables' warning named only the CLI's --set-class."""
-    from ecoseg.measure.tables import _warn_case_clashes
-
-    maxn = pd.DataFrame({"video": ["a", "b"], "class": ["wrasse", "Wrasse"], "maxn": [1, 2]})
+    a = {"maxn": pd.DataFrame({"class": ["wrasse"], "maxn": [1]})}
+    b = {"maxn": pd.DataFrame({"class": ["Wrasse"], "maxn": [2]})}
     with pytest.warns(ClassNameWarning) as caught:
-        _warn_case_clashes(maxn)
+        combine_tables({"a": a, "b": b})
     assert str(caught[0].message).endswith(
         "name their tracks alike (ecoseg edit STORE --set-class ID=NAME (in Python "
         "ecoseg.Review('STORE').set_class(ID, 'NAME')))"

@@ -564,7 +564,7 @@ def test_an_old_name_differing_only_in_case_is_replayed_as_it_was(tmp_path, monk
     monkeypatch.chdir(first)
     ecoseg.synth("clip", frames=8, size=(96, 64), seed=3)  # track 1 surgeonfish, 3 parrotfish
     with monkeypatch.context() as old:  # the name as ecoseg took it before the rule
-        old.setattr(ecoseg.species._edit_plan, "_check_spellings", lambda *args: None)
+        old.setattr(ecoseg.species._edit_plan, "check_edit_spellings", lambda *args: None)
         assert main(["edit", "clip/truth.zarr", "--set-class=3=Surgeonfish"]) == 0
     assert main(["edit", "clip/truth.zarr", "--set-class=7=urchin"]) == 0
     assert refused_names("clip/truth.zarr") == [1]

@@ -145,8 +145,8 @@ def test_a_case_clash_on_many_tracks_names_the_first_few():
     """The refusals listed every track of the spelling there (22 on a survey), twice."""
     from types import SimpleNamespace
 
-    from ecoseg.species._edit_plan import _check_spellings as check_edit
-    from ecoseg.species._training import _check_spellings as check_training
+    from ecoseg.species._edit_plan import check_edit_spellings as check_edit
+    from ecoseg.species._training import check_training_spellings as check_training
 
     store = SimpleNamespace(path="ruv.zarr")
     before = [{"id": i, "class": "wrasse"} for i in range(1, 23)] + [{"id": 23, "class": None}]
@@ -215,7 +215,7 @@ def test_refused_names_lists_the_names_a_replay_would_refuse(tmp_path, monkeypat
     assert refused_names(path) == []
     apply_edits(path, [Edit("set_class", (1,), cls="wrasse")])  # 3: respelt, as allowed
     with monkeypatch.context() as old:  # 4: beside 'goby', as an older ecoseg took it
-        old.setattr(ecoseg.species._edit_plan, "_check_spellings", lambda *args: None)
+        old.setattr(ecoseg.species._edit_plan, "check_edit_spellings", lambda *args: None)
         with pytest.warns(ClassNameWarning):
             apply_edits(path, [Edit("set_class", (3,), cls="GOBY")])
     apply_edits(path, [Edit("set_class", (2,), cls="GOBY")])  # 5: 'GOBY' alone after it
